@@ -1,0 +1,138 @@
+"""Untrusted image file -> clean upright RGB PIL image -> the tensor the model sees.
+
+Every upload is treated as hostile: the pixel count is checked before decoding, truncated and
+non-image files are rejected with a message a person can act on, and awkward but legal images
+(16-bit, float, palette, transparent, CMYK, ICC profiles, EXIF rotation, animations) become
+the RGB picture a viewer would see.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import BinaryIO
+
+import numpy as np
+import torch
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from torchvision.transforms import functional as F
+from torchvision.transforms._presets import ImageClassification
+
+DEFAULT_MAX_PIXELS = 50_000_000  # 50 megapixels: larger than any common camera photo
+MAX_ASPECT = 4.0  # longer / shorter side kept before resizing; the model only sees the centre
+WHITE = (255, 255, 255)
+
+ImageSource = str | os.PathLike | bytes | BinaryIO
+
+
+def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decode an untrusted image into an upright 8-bit RGB image.
+
+    Raises:
+        ValueError: the file is empty, not an image, truncated or corrupt, or too large.
+    """
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        img = Image.open(source)
+    except Image.DecompressionBombError as err:
+        raise ValueError(f"The image is too large to process ({err}). Resize it below {max_pixels:,} pixels.") from err
+    except UnidentifiedImageError as err:
+        raise ValueError(
+            "This file is not an image that can be read (it may be empty, a document or a renamed file). "
+            "Upload a JPEG, PNG, WebP, GIF, BMP or TIFF photo."
+        ) from err
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ValueError(
+            f"The image is {width}×{height} = {width * height:,} pixels, over the limit of {max_pixels:,}. "
+            "Resize it to a smaller image and try again."
+        )
+    if width < 1 or height < 1:
+        raise ValueError(f"The image has no pixels ({width}×{height}).")
+    try:
+        img.seek(0)  # animations: the first frame only
+        img.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise ValueError(
+            f"The {img.format or 'image'} file is truncated or corrupt and cannot be decoded ({err}). "
+            "Save or export it again and upload the new file."
+        ) from err
+    try:
+        img = ImageOps.exif_transpose(img)  # the upright picture a viewer sees
+    except Exception:  # a malformed EXIF block is no reason to refuse the pixels
+        pass
+    return to_rgb(img)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB as a viewer would show it."""
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        img = _high_depth_to_l(img)
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, WHITE + (255,))
+        return Image.alpha_composite(background, rgba).convert("RGB")  # transparent -> white
+    if img.mode in ("RGB", "CMYK") and img.info.get("icc_profile"):
+        converted = _icc_to_srgb(img)
+        if converted is not None:
+            return converted
+    return img.convert("RGB")
+
+
+def _high_depth_to_l(img: Image.Image) -> Image.Image:
+    """16-bit or 32-bit integer/float grayscale -> 8-bit "L" keeping the full tonal range."""
+    values = np.asarray(img).astype(np.float64)  # (H, W)
+    if img.mode == "F":
+        low, high = (0.0, 1.0) if values.min() >= 0 and values.max() <= 1 else (values.min(), values.max())
+    elif values.min() >= 0 and values.max() <= 65535:
+        low, high = 0.0, 65535.0  # 16-bit samples
+    else:
+        low, high = values.min(), values.max()
+    scaled = (values - low) / max(high - low, 1e-12) * 255.0
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
+
+
+def _icc_to_srgb(img: Image.Image) -> Image.Image | None:
+    """Apply an embedded ICC profile; None when the profile is unusable."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(img.info["icc_profile"]))
+        return ImageCms.profileToProfile(img, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None
+
+
+def model_input(img: Image.Image, transforms: ImageClassification) -> tuple[torch.Tensor, Image.Image]:
+    """Apply ``weights.transforms()`` and also return the crop the model sees.
+
+    Returns:
+        ``(x, crop)``: ``x`` is the normalised batch ``(1, 3, crop, crop)`` and ``crop`` is the
+        resized, centre-cropped RGB picture it was made from (for overlays).
+    """
+    img = _limit_aspect(img)
+    resized = F.resize(img, transforms.resize_size, interpolation=transforms.interpolation, antialias=transforms.antialias)
+    crop = F.center_crop(resized, transforms.crop_size)  # PIL, e.g. 224×224
+    x = F.convert_image_dtype(F.pil_to_tensor(crop), torch.float)  # (3, 224, 224) in [0, 1]
+    x = F.normalize(x, mean=transforms.mean, std=transforms.std)
+    return x.unsqueeze(0), crop
+
+
+def _limit_aspect(img: Image.Image) -> Image.Image:
+    """Centre-crop extreme panoramas to MAX_ASPECT:1.
+
+    Resizing the short side of a 1×5000 strip to 232 would make a 232×1,160,000 image only to
+    keep its centre. For aspect ratios up to MAX_ASPECT this is a no-op, so ordinary photos get
+    exactly ``weights.transforms()``.
+    """
+    width, height = img.size
+    short, long = min(width, height), max(width, height)
+    keep = int(short * MAX_ASPECT)
+    if long <= keep:
+        return img
+    if width > height:
+        left = (width - keep) // 2
+        return img.crop((left, 0, left + keep, height))
+    top = (height - keep) // 2
+    return img.crop((0, top, width, top + keep))
