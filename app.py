@@ -118,7 +118,7 @@ def build_demo(explainer: Explainer) -> gr.Blocks:
             columns=5,
             format="png",
             object_fit="contain",
-            height="auto",
+            height=300,
         )
         gr.Markdown(
             "**Reading the heatmap:** red regions raised the top-1 class's score the most, blue ones "

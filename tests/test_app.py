@@ -1,0 +1,122 @@
+"""The real Gradio server on a free loopback port, called with gradio_client."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+import app
+from resnet import Explainer, load_image, load_weights
+from conftest import ROOT, pick_free_port
+
+
+@pytest.fixture(scope="module")
+def server(explainer):
+    port = pick_free_port()
+    demo = app.build_demo(explainer)
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server, verbose=False)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+def test_explain_endpoint_returns_labels_heatmap_and_stages(client, explainer, photos):
+    expected = explainer.explain(load_image(photos[2]))
+    labels, heatmap, gallery = client.predict(handle_file(str(photos[2])), api_name="/explain")
+    assert labels["label"] == expected.top5[0].name
+    assert [c["label"] for c in labels["confidences"]] == [p.name for p in expected.top5]
+    for got, want in zip(labels["confidences"], expected.top5):
+        assert got["confidence"] == pytest.approx(want.probability, abs=1e-5)
+    picture = Image.open(heatmap)
+    assert picture.format == "PNG" and picture.size == (448, 448 + 64)
+    captions = [item["caption"] for item in gallery]
+    assert captions == ["stem · 64×56×56", "layer1 · 256×56×56", "layer2 · 512×28×28", "layer3 · 1024×14×14", "layer4 · 2048×7×7"]
+    assert all(Image.open(item["image"]).format == "PNG" for item in gallery)
+
+
+def test_different_images_get_different_answers(client, photos):
+    tops = {client.predict(handle_file(str(p)), api_name="/explain")[0]["label"] for p in photos[:4]}
+    assert len(tops) >= 3
+
+
+def test_bad_file_gets_a_clear_error_and_the_server_keeps_serving(client, tmp_path, photos):
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("<html>not a photo</html>")
+    with pytest.raises(AppError, match="not an image that can be read"):
+        client.predict(handle_file(str(fake)), api_name="/explain")
+    labels, _, _ = client.predict(handle_file(str(photos[0])), api_name="/explain")
+    assert len(labels["confidences"]) == 5
+
+
+def test_only_explain_is_a_public_endpoint(client):
+    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/explain"]
+
+
+def test_page_names_the_weights(server, weights):
+    config = json.dumps(get_json(f"{server}/config"), ensure_ascii=False)
+    assert weights.describe() in config
+    assert "Warning" not in config
+
+
+def test_untrained_weights_get_a_prominent_warning():
+    banner = app.weights_banner(Explainer(load_weights("random", device="cpu")))
+    assert "⚠️ Warning:" in banner and "meaningless" in banner and "UNTRAINED" in banner
+
+
+def test_host_and_port_follow_spaces_variables(monkeypatch):
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    defaults = app.parse_args([])
+    assert (defaults.host, defaults.port, defaults.weights, defaults.device) == ("127.0.0.1", 7860, None, "auto")
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 7999)
+    assert app.parse_args(["--port", "8000"]).port == 8000
+
+
+def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
+    env = {**os.environ, "TORCH_HOME": str(tmp_path), "RESNET_OFFLINE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(free_port), "--device", "cpu"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{free_port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                config = json.dumps(get_json(f"{url}/config"), ensure_ascii=False)
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "app did not start"
+                time.sleep(0.5)
+        assert "⚠️ Warning:" in config and "RANDOM" in config and "--weights PATH" in config
+        assert "random weights (seed 0) · UNTRAINED" in config
+        labels, _, _ = Client(url, verbose=False).predict(handle_file(str(ROOT / "assets" / "coffee.jpg")), api_name="/explain")
+        assert len(labels["confidences"]) == 5
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "could not be loaded" in output  # the warning is in the log too

@@ -1,0 +1,111 @@
+"""The engine: logits, top-5, CAM and stage activations against independent references."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import torch
+from pytorch_grad_cam import GradCAM
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+from torchvision.models.feature_extraction import create_feature_extractor
+
+from resnet import STAGES, load_image, model_input
+
+
+@pytest.fixture(scope="module")
+def images(photos):
+    return [load_image(p) for p in photos]
+
+
+@pytest.fixture(scope="module")
+def results(explainer, images):
+    return [explainer.explain(img) for img in images]
+
+
+def reference_input(explainer, image) -> torch.Tensor:
+    return explainer.weights.transforms(image).unsqueeze(0)  # (1, 3, 224, 224)
+
+
+def test_logits_equal_torchvision_model(explainer, reference_model, images, results):
+    for image, result in zip(images, results):
+        with torch.no_grad():
+            expected = reference_model(reference_input(explainer, image))[0]
+        np.testing.assert_allclose(result.logits, expected.numpy(), rtol=0, atol=1e-4)
+
+
+def test_top5_is_sorted_softmax_with_category_names(explainer, results):
+    for result in results:
+        probabilities = torch.from_numpy(result.logits).softmax(0)
+        expected = probabilities.topk(5)
+        assert [p.index for p in result.top5] == expected.indices.tolist()
+        np.testing.assert_allclose([p.probability for p in result.top5], expected.values.numpy(), atol=1e-6)
+        assert [p.name for p in result.top5] == [explainer.weights.categories[i] for i in expected.indices]
+        assert result.cam_class == result.top5[0].index
+
+
+def test_test_checkpoint_tells_photos_apart(results):
+    """Guards the other tests: a model that answers the same for every photo hides bugs."""
+    assert len({r.top5[0].index for r in results}) >= 4
+
+
+def test_stage_activations_equal_torchvision_feature_extractor(reference_model, explainer, images, results):
+    nodes = {"maxpool": "stem", "layer1": "layer1", "layer2": "layer2", "layer3": "layer3", "layer4": "layer4"}
+    extractor = create_feature_extractor(reference_model, nodes)
+    with torch.no_grad():
+        expected = extractor(reference_input(explainer, images[0]))
+    shapes = {"stem": (64, 56, 56), "layer1": (256, 56, 56), "layer2": (512, 28, 28), "layer3": (1024, 14, 14), "layer4": (2048, 7, 7)}
+    assert tuple(results[0].stages) == STAGES
+    for name in STAGES:
+        assert results[0].stages[name].shape == shapes[name]
+        np.testing.assert_allclose(results[0].stages[name], expected[name][0].numpy(), atol=1e-4)
+
+
+def package_gradcam(model, x, cls) -> np.ndarray:
+    with GradCAM(model=model, target_layers=[model.layer4[-1]]) as cam:
+        return cam(input_tensor=x, targets=[ClassifierOutputTarget(cls)])[0]  # (224, 224)
+
+
+def test_fast_cam_equals_grad_cam_package(explainer, reference_model, images, results):
+    for image, result in zip(images, results):
+        expected = package_gradcam(reference_model, reference_input(explainer, image), result.cam_class)
+        assert result.cam.shape == (224, 224) and result.cam.dtype == np.float32
+        assert result.cam.min() == pytest.approx(0, abs=1e-6) and result.cam.max() == pytest.approx(1, abs=1e-5)
+        np.testing.assert_allclose(result.cam, expected, atol=1e-5)
+
+
+def test_cam_for_another_class_equals_package(explainer, reference_model, images):
+    other = 281  # tabby cat, not the top-1 of the test model
+    result = explainer.explain(images[1], cam_class=other)
+    assert result.cam_class == other
+    expected = package_gradcam(reference_model, reference_input(explainer, images[1]), other)
+    np.testing.assert_allclose(result.cam, expected, atol=1e-5)
+
+
+def test_model_input_crop_is_what_the_cam_covers(explainer, images, results):
+    _, crop = model_input(images[0], explainer.weights.transforms)
+    assert np.array_equal(np.asarray(crop), np.asarray(results[0].crop))
+
+
+def test_no_hooks_remain_and_no_grad_state(explainer, images):
+    explainer.explain(images[0])
+    for module in explainer.model.modules():
+        assert not module._forward_hooks and not module._forward_pre_hooks
+        assert not module._backward_hooks and not module._backward_pre_hooks
+    assert all(p.grad is None and not p.requires_grad for p in explainer.model.parameters())
+
+
+def test_concurrent_calls_return_each_their_own_answer(explainer, images, results):
+    jobs = [i % len(images) for i in range(24)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda i: explainer.explain(images[i]), jobs))
+    for i, answer in zip(jobs, answers):
+        assert [p.index for p in answer.top5] == [p.index for p in results[i].top5]
+        np.testing.assert_allclose(answer.logits, results[i].logits, atol=1e-4)
+        np.testing.assert_allclose(answer.cam, results[i].cam, atol=1e-4)
+
+
+def test_class_out_of_range_is_a_clear_error(explainer, images):
+    with pytest.raises(ValueError, match="choose 0..999"):
+        explainer.explain(images[0], cam_class=1000)
