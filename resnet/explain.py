@@ -1,29 +1,35 @@
-"""Explain one image with one forward pass: top-5, top-1 Grad-CAM at layer4, stage activations.
+"""Explain one image with one forward pass: top-5, Grad-CAM, stage activations, block statistics.
 
 ResNet50 ends in global average pooling and one linear layer, so for the ``layer4`` output
 ``A`` (2048×7×7) the logit of class c is ``sum_k fc.weight[c, k] * mean(A_k) + fc.bias[c]``.
 Its gradient with respect to ``A_k[i, j]`` is ``fc.weight[c, k] / 49`` everywhere: Grad-CAM's
-channel weights are known without a backward pass, and the CAM of any class is one product of
-``fc.weight[c]`` with the stored activations.
+channel weights are known without a backward pass, and the CAM of any class (or of the
+difference of two logits) is one product of ``fc.weight`` rows with the stored activations.
 
 The forward pass is written out stage by stage (as timm's ``forward_features``), so no hooks
-are ever installed and concurrent calls share nothing but the read-only model.
+are ever installed and concurrent calls share nothing but the read-only model. Grad-CAMs of
+the earlier stages come from one backward pass that starts at the ``layer1`` output, so it
+never runs through the stem or the parameters.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as nnf
 from PIL import Image
+from torch import nn
 
 from .preprocess import model_input
 from .weights import LoadedWeights
 
 STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
+CAM_STAGES = ("layer1", "layer2", "layer3", "layer4")
 TOP_K = 5
+NUM_CLASSES = 1000
 _EPS = 1e-7  # the grad-cam package's normalisation epsilon, kept so results match it
 
 
@@ -35,20 +41,48 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class BlockStats:
+    """What one bottleneck block adds: output = relu(F(x) + shortcut(x))."""
+
+    name: str  # "layer3.2"
+    ratio: float  # ‖F(x)‖ / ‖shortcut(x)‖ over the whole C×H×W tensor
+    cosine: float  # cosine similarity of F(x) and shortcut(x)
+    residual_map: np.ndarray  # (H, W) float32: ‖F(x)‖ over channels at each position
+
+
+@dataclass(frozen=True)
 class Explanation:
     """Everything one forward pass tells about one image."""
 
+    input: np.ndarray  # (3, 224, 224) float32, the normalised tensor the model saw
+    crop: Image.Image  # the 224×224 RGB picture it was made from
     logits: np.ndarray  # (1000,) float32
     probabilities: np.ndarray  # (1000,) float32, softmax of logits
     top5: list[Prediction]  # most probable first
     cam_class: int  # the class the CAM explains
     cam: np.ndarray  # (224, 224) float32 in [0, 1], Grad-CAM at layer4 over `crop`
     stages: dict[str, np.ndarray]  # STAGES -> (C, H, W) float32 activations
-    crop: Image.Image  # the 224×224 RGB picture the model saw
+    stage_cams: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (224, 224), if asked for
+    blocks: list[BlockStats] | None = None  # the 16 bottleneck blocks in network order, if asked for
 
     @property
     def label_confidences(self) -> dict[str, float]:
         return {p.name: p.probability for p in self.top5}
+
+
+@dataclass(frozen=True)
+class LogitParts:
+    """logit[c] = sum_k weight[k] * pooled[k] + bias, with contribution[k] = weight[k] * pooled[k]."""
+
+    cam_class: int
+    logit: float
+    bias: float
+    contributions: np.ndarray  # (2048,) float32
+
+    def strongest(self, count: int, sign: int) -> list[int]:
+        """Channels that push the logit up (sign=+1) or down (sign=-1) most, strongest first."""
+        order = np.argsort(-sign * self.contributions, kind="stable")[:count]
+        return [int(k) for k in order if sign * self.contributions[k] > 0]
 
 
 class Explainer:
@@ -59,55 +93,153 @@ class Explainer:
         self.model = weights.model
         self.device = weights.device
 
-    def explain(self, image: Image.Image, cam_class: int | None = None) -> Explanation:
-        """Explain a clean RGB image (see ``preprocess.load_image``).
+    def explain(
+        self, image: Image.Image, cam_class: int | None = None, *, all_stages: bool = False, blocks: bool = False
+    ) -> Explanation:
+        """Explain a clean RGB image (see ``preprocess.load_image``) with one forward pass.
 
         Args:
             image: upright RGB PIL image.
             cam_class: class id for the CAM; defaults to the top-1 class.
+            all_stages: also Grad-CAMs of layer1..layer4 (adds one partial backward pass).
+            blocks: also the statistics of the 16 residual blocks (no extra pass).
         """
         x, crop = model_input(image, self.weights.transforms)  # (1, 3, 224, 224)
+        x = x.to(self.device)
+        block_stats: list[BlockStats] | None = [] if blocks else None
+        grad_mode = torch.enable_grad() if all_stages else torch.inference_mode()
+        with grad_mode:
+            logits, stages = self.forward_stages(x, block_stats, stage_grads=all_stages)
+            cam_class = int(logits[0].argmax()) if cam_class is None else check_class(cam_class)
+            cams = self._stage_gradcams(stages, logits[0, cam_class]) if all_stages else None
         with torch.inference_mode():
-            logits, stages = self.forward_stages(x.to(self.device))
+            logits = logits.detach()
             probabilities = logits.softmax(dim=1)[0]  # (1000,)
-            cam_class = int(probabilities.argmax()) if cam_class is None else _check_class(cam_class)
-            cam = self.layer4_gradcam(stages["layer4"][0], cam_class, size=tuple(x.shape[-2:]))
+            layer4 = stages["layer4"].detach()[0]  # (2048, 7, 7)
+            cam = self.layer4_gradcam(layer4, self.class_direction(cam_class))
         top = probabilities.topk(TOP_K)
         names = self.weights.categories
-        top5 = [Prediction(int(i), names[int(i)], float(p)) for p, i in zip(top.values, top.indices)]
         return Explanation(
+            input=x[0].cpu().numpy(),
+            crop=crop,
             logits=logits[0].float().cpu().numpy(),
             probabilities=probabilities.float().cpu().numpy(),
-            top5=top5,
+            top5=[Prediction(int(i), names[int(i)], float(p)) for p, i in zip(top.values, top.indices)],
             cam_class=cam_class,
             cam=cam.cpu().numpy(),
-            stages={name: act[0].float().cpu().numpy() for name, act in stages.items()},
-            crop=crop,
+            stages={name: act.detach()[0].float().cpu().numpy() for name, act in stages.items()},
+            stage_cams=cams,
+            blocks=block_stats,
         )
 
-    def forward_stages(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The torchvision ResNet forward, stage by stage. Returns logits (B, 1000) and activations."""
+    def forward_stages(
+        self, x: torch.Tensor, block_stats: list[BlockStats] | None = None, stage_grads: bool = False
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The torchvision ResNet forward, stage by stage. Returns logits (B, 1000) and activations.
+
+        With ``stage_grads`` (under grad mode) the layer1 output is made a leaf that requires
+        grad, so a backward pass from the logits stops there: no gradient for the stem or any
+        parameter is ever computed.
+        """
         m = self.model
         stem = m.maxpool(m.relu(m.bn1(m.conv1(x))))  # (B, 64, 56, 56)
-        layer1 = m.layer1(stem)  # (B, 256, 56, 56)
-        layer2 = m.layer2(layer1)  # (B, 512, 28, 28)
-        layer3 = m.layer3(layer2)  # (B, 1024, 14, 14)
-        layer4 = m.layer4(layer3)  # (B, 2048, 7, 7)
+        layer1 = _run_layer(m.layer1, stem, block_stats, "layer1")  # (B, 256, 56, 56)
+        if stage_grads:
+            layer1 = layer1.detach().requires_grad_()
+        layer2 = _run_layer(m.layer2, layer1, block_stats, "layer2")  # (B, 512, 28, 28)
+        layer3 = _run_layer(m.layer3, layer2, block_stats, "layer3")  # (B, 1024, 14, 14)
+        layer4 = _run_layer(m.layer4, layer3, block_stats, "layer4")  # (B, 2048, 7, 7)
         logits = m.fc(torch.flatten(m.avgpool(layer4), 1))  # (B, 1000)
         return logits, dict(zip(STAGES, (stem, layer1, layer2, layer3, layer4)))
 
-    def layer4_gradcam(self, layer4: torch.Tensor, cam_class: int, size: tuple[int, int]) -> torch.Tensor:
-        """Grad-CAM of ``cam_class`` from layer4 activations (2048, h, w), upsampled to ``size``.
+    def stage_cams(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> dict[str, np.ndarray]:
+        """Grad-CAMs of layer1..layer4 for another class (or A minus B): one forward, one partial backward."""
+        x = torch.from_numpy(explanation.input)[None].to(self.device)  # (1, 3, 224, 224)
+        with torch.enable_grad():
+            logits, stages = self.forward_stages(x, stage_grads=True)
+            score = logits[0, check_class(cam_class)]
+            if contrast is not None:
+                score = score - logits[0, check_class(contrast)]
+            return self._stage_gradcams(stages, score)
+
+    def _stage_gradcams(self, stages: dict[str, torch.Tensor], score: torch.Tensor) -> dict[str, np.ndarray]:
+        """Grad-CAM at every stage from one backward pass of ``score`` (a scalar logit)."""
+        acts = [stages[name] for name in CAM_STAGES]
+        grads = torch.autograd.grad(score, acts)
+        cams = {}
+        for name, act, grad in zip(CAM_STAGES, acts, grads):
+            alpha = grad[0].mean(dim=(1, 2))  # (C,) spatial mean of the gradient
+            cams[name] = _cam_from(act.detach()[0], alpha).cpu().numpy()
+        return cams
+
+    def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
+        """fc row of the class, minus the contrast class's row for "why A and not B". (2048,)"""
+        weight = self.model.fc.weight
+        direction = weight[check_class(cam_class)]
+        if contrast is not None:
+            direction = direction - weight[check_class(contrast)]
+        return direction
+
+    def layer4_gradcam(self, layer4: torch.Tensor, direction: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.Tensor:
+        """Grad-CAM from layer4 activations (2048, h, w) for the score ``direction · pooled``.
 
         Equals pytorch-grad-cam's ``GradCAM(model, [model.layer4[-1]])``: channel weights are
-        the spatial mean of the gradient, which for avgpool+fc is ``fc.weight[c] / (h*w)``.
+        the spatial mean of the gradient, which for avgpool+fc is ``direction / (h*w)``.
         """
-        channels, h, w = layer4.shape
-        alpha = self.model.fc.weight[cam_class].to(layer4.dtype) / (h * w)  # (2048,)
-        cam = torch.relu(torch.einsum("k,khw->hw", alpha, layer4))  # (h, w)
-        cam = _normalise(cam)
-        cam = nnf.interpolate(cam[None, None].float(), size=size, mode="bilinear", align_corners=False)[0, 0]
-        return _normalise(cam)  # (224, 224) in [0, 1]
+        _, h, w = layer4.shape
+        return _cam_from(layer4, direction.to(layer4.dtype) / (h * w), size)
+
+    def class_cam(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
+        """Grad-CAM at layer4 for another class (or A minus B) of an explained image, no model run."""
+        with torch.inference_mode():
+            layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)
+            return self.layer4_gradcam(layer4, self.class_direction(cam_class, contrast)).cpu().numpy()
+
+    def logit_parts(self, explanation: Explanation, cam_class: int) -> LogitParts:
+        """Split the class's logit into per-channel contributions of the pooled layer4 features."""
+        with torch.inference_mode():
+            pooled = torch.from_numpy(explanation.stages["layer4"]).to(self.device).mean(dim=(1, 2))  # (2048,)
+            weight = self.model.fc.weight[check_class(cam_class)].float()
+            contributions = (weight * pooled).cpu().numpy()
+            bias = float(self.model.fc.bias[cam_class])
+        return LogitParts(cam_class, float(explanation.logits[cam_class]), bias, contributions)
+
+
+def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[BlockStats] | None, name: str) -> torch.Tensor:
+    """Run one residual stage; with ``stats``, block by block, recording what each block adds."""
+    if stats is None:
+        return layer(x)
+    for i, block in enumerate(layer):
+        shortcut = x if block.downsample is None else block.downsample(x)
+        out = block.relu(block.bn1(block.conv1(x)))
+        out = block.relu(block.bn2(block.conv2(out)))
+        residual = block.bn3(block.conv3(out))  # F(x)
+        stats.append(_block_stats(f"{name}.{i}", residual.detach()[0], shortcut.detach()[0]))
+        x = block.relu(residual + shortcut)
+    return x
+
+
+def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> BlockStats:
+    """Statistics of one block from F(x) and shortcut(x), both (C, H, W)."""
+    r, s = residual.float().flatten(), shortcut.float().flatten()
+    r_norm, s_norm = r.norm(), s.norm()
+    return BlockStats(
+        name=name,
+        ratio=float(r_norm / s_norm),
+        cosine=float(r @ s / (r_norm * s_norm)),
+        residual_map=residual.float().norm(dim=0).cpu().numpy(),
+    )
+
+
+def _cam_from(activation: torch.Tensor, alpha: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.Tensor:
+    """relu(sum_k alpha_k A_k), min-max scaled, upsampled to ``size``, scaled again: (H, W) in [0, 1].
+
+    The same steps, in the same order, as pytorch-grad-cam's ``BaseCAM``.
+    """
+    cam = torch.relu(torch.einsum("k,khw->hw", alpha.float(), activation.float()))  # (h, w)
+    cam = _normalise(cam)
+    cam = nnf.interpolate(cam[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
+    return _normalise(cam)
 
 
 def _normalise(cam: torch.Tensor) -> torch.Tensor:
@@ -116,7 +248,20 @@ def _normalise(cam: torch.Tensor) -> torch.Tensor:
     return cam / (_EPS + cam.max())
 
 
-def _check_class(index: int) -> int:
-    if not 0 <= int(index) < 1000:
+def find_class(query: str | int, categories: list[str]) -> int:
+    """A class id from an id (``281``) or a name (``tabby``, case-insensitive, whole name)."""
+    text = str(query).strip()
+    if text.isdigit():
+        return check_class(int(text))
+    lowered = [name.lower() for name in categories]
+    if text.lower() in lowered:
+        return lowered.index(text.lower())
+    close = difflib.get_close_matches(text.lower(), lowered, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(categories[lowered.index(c)]) for c in close)}?" if close else ""
+    raise ValueError(f"{query!r} is not an ImageNet-1k class name or id (0..999).{hint}")
+
+
+def check_class(index: int) -> int:
+    if not 0 <= int(index) < NUM_CLASSES:
         raise ValueError(f"Class {index} is not an ImageNet-1k class id; choose 0..999.")
     return int(index)

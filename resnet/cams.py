@@ -1,0 +1,133 @@
+"""The grad-cam package's CAM methods and its ROAD faithfulness metric, run safely.
+
+The package installs hooks on the model and keeps per-call state on its CAM objects, so running
+it on the shared model would let concurrent requests record into each other. Here every
+package call runs on a private copy of the model, one call at a time, and the hooks are
+released even when the method fails. Plain Grad-CAM never comes here: the engine computes it
+exactly without the package (see ``explain.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from pytorch_grad_cam import (
+    AblationCAM,
+    EigenCAM,
+    EigenGradCAM,
+    FullGrad,
+    GradCAM,
+    GradCAMPlusPlus,
+    HiResCAM,
+    LayerCAM,
+    ScoreCAM,
+    XGradCAM,
+)
+from pytorch_grad_cam.base_cam import BaseCAM
+from pytorch_grad_cam.metrics.road import ROADCombined
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
+from torch import nn
+
+from .explain import Explainer, check_class
+
+ROAD_PERCENTILES = (20, 40, 60, 80)
+
+
+@dataclass(frozen=True)
+class Method:
+    label: str  # as shown in the UI
+    cam_class: type[BaseCAM]
+    forwards: float  # cost in forward passes, measured with bench on a 2-core CPU
+
+
+METHODS: dict[str, Method] = {
+    m.label: m
+    for m in [
+        Method("Grad-CAM", GradCAM, 1),  # served by the engine's exact fast path
+        Method("Grad-CAM++", GradCAMPlusPlus, 4),
+        Method("HiResCAM", HiResCAM, 4),
+        Method("XGradCAM", XGradCAM, 4),
+        Method("LayerCAM", LayerCAM, 4),
+        Method("Eigen-CAM", EigenCAM, 4),
+        Method("EigenGrad-CAM", EigenGradCAM, 4),
+        Method("FullGrad", FullGrad, 25),
+        Method("Score-CAM", ScoreCAM, 500),  # one masked forward per layer4 channel (2048)
+        Method("Ablation-CAM", AblationCAM, 700),  # one ablated forward per layer4 channel
+    ]
+}
+DEFAULT_METHOD = "Grad-CAM"
+
+
+def method_named(name: str) -> Method:
+    """Look a method up by its label, case- and punctuation-insensitively (``gradcam++``)."""
+    key = _squash(name)
+    for method in METHODS.values():
+        if _squash(method.label) == key:
+            return method
+    raise ValueError(f"Unknown CAM method {name!r}; choose one of: {', '.join(METHODS)}.")
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "+")
+
+
+class ContrastTarget:
+    """The score logit[a] - logit[b]: "why a and not b"."""
+
+    def __init__(self, a: int, b: int):
+        self.a, self.b = check_class(a), check_class(b)
+
+    def __call__(self, output: torch.Tensor) -> torch.Tensor:
+        return output[..., self.a] - output[..., self.b]
+
+
+def target_for(cam_class: int, contrast: int | None = None):
+    """A grad-cam package target for one class, or for a class minus another."""
+    return ClassifierOutputTarget(check_class(cam_class)) if contrast is None else ContrastTarget(cam_class, contrast)
+
+
+class PackageCams:
+    """Runs grad-cam package methods and metrics for one Explainer, one call at a time."""
+
+    def __init__(self, explainer: Explainer):
+        self.explainer = explainer
+        self._lock = threading.Lock()
+        self._model: nn.Module | None = None  # private copy the package may hook
+
+    def _private_model(self) -> nn.Module:
+        if self._model is None:
+            self._model = copy.deepcopy(self.explainer.model)
+        return self._model
+
+    def cam(self, x: np.ndarray, method: str, cam_class: int, contrast: int | None = None, layer: str = "layer4") -> np.ndarray:
+        """CAM of ``method`` for an input (3, 224, 224) at the last block of ``layer``: (224, 224) in [0, 1]."""
+        chosen = method_named(method)
+        with self._lock:
+            model = self._private_model()
+            cam = chosen.cam_class(model=model, target_layers=[getattr(model, layer)[-1]])
+            try:
+                batch = torch.from_numpy(x)[None].to(self.explainer.device).requires_grad_(True)
+                with torch.enable_grad():  # parameters stay frozen; gradients flow from the input
+                    result = cam(input_tensor=batch, targets=[target_for(cam_class, contrast)])
+            finally:
+                cam.activations_and_grads.release()  # the package's __exit__ would swallow IndexError
+        return np.asarray(result[0], dtype=np.float32)
+
+    def road(self, x: np.ndarray, cam: np.ndarray, cam_class: int, seed: int = 0) -> float:
+        """ROAD faithfulness of a CAM, in probability units.
+
+        The average, over removing 20/40/60/80% of the pixels, of (probability left when the
+        least relevant pixels are removed - probability left when the most relevant are
+        removed) / 2. Positive: the model relies on the highlighted region; near 0: it does not.
+        Costs 8 forward passes plus the imputation of the removed pixels.
+        """
+        metric = ROADCombined(percentiles=list(ROAD_PERCENTILES))
+        batch = torch.from_numpy(x)[None].to(self.explainer.device)
+        with self._lock, torch.random.fork_rng(devices=[]), torch.inference_mode():
+            torch.manual_seed(seed)  # the imputer adds noise: make the score repeatable
+            scores = metric(batch, cam[None], [ClassifierOutputSoftmaxTarget(check_class(cam_class))], self.explainer.model)
+        return float(scores[0])
