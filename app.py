@@ -8,14 +8,24 @@ Importing this module builds nothing and loads no weights; ``main()`` does.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
+import pandas as pd
 from PIL import Image
 
-from resnet import Explainer, load_image, load_weights, render
+from resnet import Explainer, Explanation, load_image, load_weights, render
+from resnet.cams import DEFAULT_METHOD, METHODS, Heatmaps
+from resnet.explain import CAM_STAGES
+from resnet.report import build_report
 from resnet.weights import DEFAULT_SPEC, SPEC_ENV
 
 log = logging.getLogger("app")
@@ -25,9 +35,26 @@ EXAMPLES = sorted(ASSETS.glob("*.jpg"))
 MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
 CONCURRENCY = 2  # explanations computed at once (the model is shared, threads are safe)
+REPORT_DIR = Path(tempfile.gettempdir()) / "resnet-explainer-reports"
+REPORT_MAX_AGE_S = 3600  # JSON reports older than this are deleted
 NO_IMAGE = "No image yet: upload a photo, paste one, take a webcam snapshot, or click an example."
+NO_CONTRAST = -1  # dropdown value for "no contrast class"
 
 Gallery = list[tuple[Image.Image, str]]
+
+BLOCKS_CAPTION = (
+    "Each bottleneck block computes **output = relu(F(x) + x)**: the shortcut carries x through "
+    "unchanged and the residual branch F adds a correction. **‖F(x)‖ / ‖shortcut‖** says how big "
+    "that correction is (near 0: the block barely changes the signal); **cosine** says whether it "
+    "reinforces the signal (> 0) or works against it (< 0). The map shows ‖F(x)‖ at each position "
+    "of the chosen block: where in the image that block changes the most."
+)
+LOGIT_CAPTION = (
+    "ResNet50's score for a class is a sum over the 2048 channels of layer4: "
+    "**logit = Σₖ fc.weight[class, k] × mean(channel k) + bias**. The chart shows the channels "
+    "that push this score up (positive) and down (negative) most; the maps show where in the "
+    "image those channels fire."
+)
 
 
 class UntrustedImage(gr.Image):
@@ -46,31 +73,189 @@ class UntrustedImage(gr.Image):
         return payload.path
 
 
+@dataclass(frozen=True)
+class View:
+    """One session's current image and heatmap settings (kept in gr.State)."""
+
+    explanation: Explanation
+    cam: np.ndarray  # (224, 224) heatmap shown
+    cam_class: int
+    contrast: int | None
+    method: str
+    stage_cams: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (224, 224) for cam_class/contrast
+    road: float | None = None  # faithfulness of `cam`, once asked for
+
+
 class Handlers:
     """Event handlers: plain methods over one shared, thread-safe Explainer."""
 
     def __init__(self, explainer: Explainer):
         self.explainer = explainer
+        self.heatmaps = Heatmaps(explainer)
         self.categories = explainer.weights.categories
+
+    # -- the public API ---------------------------------------------------------------------
 
     def explain(self, image_path: str | None) -> tuple[dict[str, float], Image.Image, Gallery]:
         """One image in; top-5 confidences, Grad-CAM overlay and stage feature maps out."""
+        result = self.explainer.explain(self._load(image_path))
+        overlay = render.cam_overlay(result.crop, result.cam, self._target_text(result.cam_class, None))
+        return result.label_confidences, overlay, render.feature_grids(result.stages)
+
+    # -- the page ---------------------------------------------------------------------------
+
+    def analyze(self, image_path, method, cmap, alpha, channels, scale, block, progress=gr.Progress(track_tqdm=True)):
+        """A new image: one pass for everything, then every panel of the page."""
+        if image_path is None:
+            return self._cleared()
+        progress(0, desc="Running ResNet50")
+        explanation = self.explainer.explain(self._load(image_path), all_stages=True, blocks=True)
+        view = replace(self._view(explanation, explanation.cam_class, None, method), stage_cams=explanation.stage_cams)
+        top5 = [(f"{p.name} ({p.probability:.1%})", p.index) for p in explanation.top5]
+        return (
+            view,
+            explanation.label_confidences,
+            gr.update(choices=top5, value=explanation.cam_class),
+            gr.update(value=explanation.cam_class),
+            gr.update(value=NO_CONTRAST),
+            *self._heatmap_panels(view, cmap, alpha),
+            self._stage_gallery(view, cmap, alpha),
+            self.features(view, channels, scale),
+            *self._block_panels(explanation, block),
+        )
+
+    def retarget(self, view, cam_class, contrast, method, cmap, alpha, progress=gr.Progress(track_tqdm=True)):
+        """Another class, contrast or method for the same image (Grad-CAM: no model run).
+
+        Returns the new view, the heatmap panels, and the class for the top-5 radio and the
+        class dropdown, kept in step.
+        """
+        if view is None or cam_class is None:
+            raise gr.Error(NO_IMAGE)
+        cam_class = int(cam_class)
+        contrast = None if contrast in (None, NO_CONTRAST) else int(contrast)
+        view = self._view(view.explanation, cam_class, contrast, method)
+        in_top5 = cam_class in [p.index for p in view.explanation.top5]
+        return (view, *self._heatmap_panels(view, cmap, alpha), cam_class if in_top5 else None, cam_class)
+
+    def stage_panel(self, view, cmap, alpha):
+        """Grad-CAM of every stage for the current class (one forward, one partial backward)."""
+        if view is None:
+            return None, []
+        view = replace(view, stage_cams=self.explainer.stage_cams(view.explanation, view.cam_class, view.contrast))
+        return view, self._stage_gallery(view, cmap, alpha)
+
+    def restyle(self, view, cmap, alpha):
+        """New colormap or opacity: redraw the heatmaps, no model run."""
+        if view is None:
+            return None, []
+        return self._overlay(view, cmap, alpha), self._stage_gallery(view, cmap, alpha)
+
+    def features(self, view, channels, scale):
+        return [] if view is None else render.feature_grids(view.explanation.stages, int(channels), scale)
+
+    def block_map(self, view, block):
+        return None if view is None else self._block_panels(view.explanation, block)[1]
+
+    def faithfulness(self, view, progress=gr.Progress()):
+        """ROAD score of the heatmap shown (8 extra forward passes)."""
+        if view is None:
+            raise gr.Error(NO_IMAGE)
+        progress(0, desc="Removing pixels and re-running the model (ROAD)")
+        road = self.heatmaps.road(view.explanation.input, view.cam, view.cam_class)
+        view = replace(view, road=road)
+        return view, _road_text(road), self._write_report(view)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _load(self, image_path: str | None) -> Image.Image:
         if image_path is None:
             raise gr.Error(NO_IMAGE)
         try:
-            image = load_image(image_path)
+            return load_image(image_path)
         except ValueError as err:
             raise gr.Error(str(err), title="Cannot use this image") from None
-        result = self.explainer.explain(image)
-        overlay = render.cam_overlay(result.crop, result.cam, self.categories[result.cam_class])
-        gallery = [(render.feature_grid(act), render.stage_caption(name, act)) for name, act in result.stages.items()]
-        return result.label_confidences, overlay, gallery
 
-    def explain_or_clear(self, image_path: str | None):
-        """For the input's change event: a cleared input clears the outputs instead of erroring."""
-        if image_path is None:
-            return None, None, []
-        return self.explain(image_path)
+    def _view(self, explanation: Explanation, cam_class: int, contrast: int | None, method: str) -> View:
+        cam = self.heatmaps.heatmap(explanation, method, cam_class, contrast)
+        return View(explanation, cam, cam_class, contrast, method)
+
+    def _target_text(self, cam_class: int, contrast: int | None) -> str:
+        text = f"“{self.categories[cam_class]}”"
+        return text if contrast is None else f"{text} and not “{self.categories[contrast]}”"
+
+    def _overlay(self, view: View, cmap: str, alpha: float) -> Image.Image:
+        target = self._target_text(view.cam_class, view.contrast)
+        return render.cam_overlay(view.explanation.crop, view.cam, target, alpha=alpha, cmap=cmap)
+
+    def _heatmap_panels(self, view: View, cmap: str, alpha: float):
+        """Heatmap, faithfulness line, logit decomposition (text, chart, maps) and report file."""
+        parts = self.explainer.logit_parts(view.explanation, view.cam_class)
+        up, down = parts.strongest(8, +1), parts.strongest(8, -1)
+        chart = pd.DataFrame(
+            {
+                "channel": [f"ch {k}" for k in up + down],
+                "contribution": [float(parts.contributions[k]) for k in up + down],
+                "effect": ["raises the score"] * len(up) + ["lowers the score"] * len(down),
+            }
+        )
+        layer4 = view.explanation.stages["layer4"]  # (2048, 7, 7)
+        maps = [(render.scalar_map(layer4[k], 112), f"ch {k} · {parts.contributions[k]:+.3f}") for k in up + down]
+        summary = (
+            f"**{self.categories[view.cam_class]}**: logit {parts.logit:.3f} = "
+            f"{parts.contributions.sum():.3f} (sum of 2048 channel contributions) {parts.bias:+.3f} (bias)"
+        )
+        return self._overlay(view, cmap, alpha), "", summary, chart, maps, self._write_report(view, parts)
+
+    def _stage_gallery(self, view: View, cmap: str, alpha: float) -> Gallery:
+        if view.stage_cams is None:
+            return []
+        target = self._target_text(view.cam_class, view.contrast)
+        crop = view.explanation.crop
+        return [
+            (render.cam_overlay(crop, view.stage_cams[name], target, alpha=alpha, cmap=cmap), f"{name} · Grad-CAM")
+            for name in CAM_STAGES
+        ]
+
+    def _block_panels(self, explanation: Explanation, block: str):
+        rows = []
+        for stats in explanation.blocks:
+            rows.append({"block": stats.name, "series": "‖F(x)‖ / ‖shortcut‖", "value": stats.ratio})
+            rows.append({"block": stats.name, "series": "cosine(F(x), shortcut)", "value": stats.cosine})
+        chosen = next(b for b in explanation.blocks if b.name == block)
+        return pd.DataFrame(rows), render.scalar_map(chosen.residual_map)
+
+    def _write_report(self, view: View, parts=None) -> str:
+        """Write the JSON report of what is shown; old reports are pruned."""
+        parts = parts or self.explainer.logit_parts(view.explanation, view.cam_class)
+        report = build_report(
+            self.explainer.weights,
+            view.explanation,
+            cam_class=view.cam_class,
+            method=view.method,
+            contrast=view.contrast,
+            logit_parts=parts,
+            road=view.road,
+        )
+        REPORT_DIR.mkdir(exist_ok=True)
+        now = time.time()
+        for old in REPORT_DIR.glob("*.json"):
+            if now - old.stat().st_mtime > REPORT_MAX_AGE_S:
+                old.unlink(missing_ok=True)
+        path = REPORT_DIR / f"resnet50-report-{uuid.uuid4().hex[:12]}.json"
+        path.write_text(json.dumps(report, indent=2))
+        return str(path)
+
+    def _cleared(self):
+        return (None, None, gr.update(choices=[], value=None), gr.update(), gr.update(), None, "", "", None, [], None, [], [], None, None)
+
+
+def _road_text(road: float) -> str:
+    verdict = "the model relies on the highlighted region" if road > 0.01 else "no clear reliance on the highlighted region"
+    return (
+        f"**Faithfulness (ROAD): {road:+.3f}** — {verdict}. Average over removing 20–80% of the pixels of "
+        "(probability kept when the least relevant pixels go − probability kept when the most relevant go) / 2."
+    )
 
 
 def weights_banner(explainer: Explainer) -> str:
@@ -85,55 +270,110 @@ def weights_banner(explainer: Explainer) -> str:
     return html
 
 
-def build_demo(explainer: Explainer) -> gr.Blocks:
-    """The page: image in; top-5, Grad-CAM and feature maps out; named API endpoint ``/explain``."""
+def method_choices(forward_seconds: float) -> list[tuple[str, str]]:
+    """Dropdown entries with how long each method takes on this machine."""
+    choices = []
+    for method in METHODS.values():
+        if method.label == DEFAULT_METHOD:
+            choices.append((f"{method.label} (instant)", method.label))
+        else:
+            seconds = method.forwards * forward_seconds
+            estimate = f"≈ {seconds:.0f} s here" if seconds >= 1 else "< 1 s"
+            choices.append((f"{method.label} ({estimate})", method.label))
+    return choices
+
+
+def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
+    """The page. The public API is ``/explain``; the page's own events are private."""
     handlers = Handlers(explainer)
-    with gr.Blocks(title="ResNet50 Explainer") as demo:
+    classes = [(f"{name} ({i})", i) for i, name in enumerate(explainer.weights.categories)]
+    block_names = [f"{stage}.{i}" for stage, n in zip(CAM_STAGES, (3, 4, 6, 3)) for i in range(n)]
+    with gr.Blocks(title="ResNet50 Explainer", delete_cache=(600, 3600)) as demo:
+        view = gr.State(None, time_to_live=3600)
         gr.Markdown(
             "# ResNet50 Explainer\n"
             "See what a ResNet50 trained on ImageNet-1k thinks your image shows, where it looked "
-            "(Grad-CAM), and what its residual stages respond to."
+            "(Grad-CAM and nine other CAM methods), what each residual stage and block does, and "
+            "which channels make up the score."
         )
         gr.HTML(weights_banner(explainer))
         with gr.Row():
             with gr.Column(scale=1):
                 image = UntrustedImage(
-                    label="Your image",
-                    type="filepath",
-                    sources=["upload", "webcam", "clipboard"],
-                    height=360,
+                    label="Your image", type="filepath", sources=["upload", "webcam", "clipboard"], height=360
                 )
                 button = gr.Button("Explain", variant="primary")
                 gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=image, label="Example photos")
+                with gr.Accordion("Display", open=False):
+                    cmap = gr.Dropdown(list(render.COLORMAPS), value=render.HEATMAP_CMAP, label="Heatmap colormap")
+                    alpha = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Heatmap opacity")
             with gr.Column(scale=1):
                 labels = gr.Label(label="Top-5 ImageNet classes", num_top_classes=5)
+                top5 = gr.Radio(label="Explain one of the top-5", choices=[])
+                with gr.Row():
+                    any_class = gr.Dropdown(classes, label="…or any ImageNet class (type to search)", filterable=True)
+                    contrast = gr.Dropdown(
+                        [("(none)", NO_CONTRAST), *classes], value=NO_CONTRAST, label="…and not (why A and not B)"
+                    )
+                method = gr.Dropdown(method_choices(forward_seconds), value=DEFAULT_METHOD, label="CAM method (layer4)")
                 heatmap = gr.Image(
-                    label="Grad-CAM (layer4) for the top-1 class, on the 224×224 crop the model saw",
-                    type="pil",
-                    format="png",
-                    interactive=False,
+                    label="Heatmap on the 224×224 crop the model saw", type="pil", format="png", interactive=False
                 )
-        gallery = gr.Gallery(
-            label="Feature maps: the 16 most active channels of the stem and each residual stage",
-            columns=5,
-            format="png",
-            object_fit="contain",
-            height=300,
+                with gr.Row():
+                    faith_button = gr.Button("Measure faithfulness (ROAD, 8 extra passes)", size="sm")
+                    report = gr.DownloadButton("Download JSON report", size="sm")
+                faith = gr.Markdown()
+        with gr.Tabs():
+            with gr.Tab("Feature maps"):
+                with gr.Row():
+                    channels = gr.Slider(4, 64, value=16, step=1, label="Channels per stage")
+                    scale = gr.Radio(list(render.FEATURE_SCALES), value="per channel", label="Colour scale")
+                gallery = gr.Gallery(
+                    label="The most active channels of the stem and each residual stage",
+                    columns=5, format="png", object_fit="contain", height=300,
+                )
+            with gr.Tab("Grad-CAM at every stage"):
+                gr.Markdown("Grad-CAM of the chosen class at the output of each stage, from one backward pass.")
+                stage_gallery = gr.Gallery(label="layer1 .. layer4", columns=4, format="png", object_fit="contain", height=300)
+            with gr.Tab("Residual blocks"):
+                gr.Markdown(BLOCKS_CAPTION)
+                block_plot = gr.LinePlot(
+                    x="block", y="value", color="series", x_title="bottleneck block, input to output",
+                    y_title="value", tooltip=["block", "series", "value"], height=280, label="What each block adds",
+                    x_label_angle=-45,
+                )
+                with gr.Row():
+                    block = gr.Dropdown(block_names, value="layer4.2", label="Block for the map")
+                    block_image = gr.Image(label="‖F(x)‖ at each position", type="pil", format="png", interactive=False, height=240)
+            with gr.Tab("Where the logit comes from"):
+                gr.Markdown(LOGIT_CAPTION)
+                logit_text = gr.Markdown()
+                logit_plot = gr.BarPlot(
+                    x="channel", y="contribution", color="effect", sort="-y", height=280, label="Channel contributions",
+                    color_map={"raises the score": "#d62728", "lowers the score": "#1f77b4"},
+                )
+                logit_maps = gr.Gallery(label="Those channels' layer4 maps", columns=8, format="png", height=220)
+
+        heatmap_panels = [heatmap, faith, logit_text, logit_plot, logit_maps, report]
+        analyze_inputs = [image, method, cmap, alpha, channels, scale, block]
+        analyze_outputs = [view, labels, top5, any_class, contrast, *heatmap_panels, stage_gallery, gallery, block_plot, block_image]
+        private = dict(api_visibility="private")
+        button.click(handlers.explain, image, [labels, heatmap, gallery], api_name="explain").then(
+            handlers.analyze, analyze_inputs, analyze_outputs, **private
         )
-        gr.Markdown(
-            "**Reading the heatmap:** red regions raised the top-1 class's score the most, blue ones "
-            "not at all. **Feature maps:** each tile is one channel (bright = strong activation), "
-            "captioned with the stage and its shape, channels × height × width."
-        )
-        outputs = [labels, heatmap, gallery]
-        button.click(handlers.explain, inputs=image, outputs=outputs, api_name="explain")
-        image.change(
-            handlers.explain_or_clear,
-            inputs=image,
-            outputs=outputs,
-            api_visibility="private",
-            trigger_mode="always_last",
-        )
+        image.change(handlers.analyze, analyze_inputs, analyze_outputs, trigger_mode="always_last", **private)
+        retarget_outputs = [view, *heatmap_panels, top5, any_class]
+        for trigger, chosen_class in ((top5.input, top5), (any_class.input, any_class), (contrast.input, any_class), (method.input, any_class)):
+            trigger(
+                handlers.retarget, [view, chosen_class, contrast, method, cmap, alpha], retarget_outputs,
+                trigger_mode="always_last", **private,
+            ).success(handlers.stage_panel, [view, cmap, alpha], [view, stage_gallery], **private)
+        for trigger in (cmap.input, alpha.release):
+            trigger(handlers.restyle, [view, cmap, alpha], [heatmap, stage_gallery], **private)
+        for trigger in (channels.release, scale.input):
+            trigger(handlers.features, [view, channels, scale], gallery, **private)
+        block.input(handlers.block_map, [view, block], block_image, **private)
+        faith_button.click(handlers.faithfulness, view, [view, faith, report], **private)
     return demo
 
 
@@ -180,8 +420,10 @@ def main(argv: list[str] | None = None) -> None:
         weights = load_weights(args.weights, device=args.device, fallback=True)
     except ValueError as err:  # a bad path or corrupt checkpoint: say so, do not start
         raise SystemExit(f"error: {err}") from None
-    log.info("Using %s on %s", weights.describe(), weights.device)
-    launch(build_demo(Explainer(weights)), args.host, args.port)
+    explainer = Explainer(weights)
+    forward_seconds = explainer.warm_up()
+    log.info("Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000)
+    launch(build_demo(explainer, forward_seconds), args.host, args.port)
 
 
 if __name__ == "__main__":

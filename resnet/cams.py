@@ -32,7 +32,7 @@ from pytorch_grad_cam.metrics.road import ROADCombined
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 from torch import nn
 
-from .explain import Explainer, check_class
+from .explain import Explainer, Explanation, check_class
 
 ROAD_PERCENTILES = (20, 40, 60, 80)
 
@@ -90,8 +90,12 @@ def target_for(cam_class: int, contrast: int | None = None):
     return ClassifierOutputTarget(check_class(cam_class)) if contrast is None else ContrastTarget(cam_class, contrast)
 
 
-class PackageCams:
-    """Runs grad-cam package methods and metrics for one Explainer, one call at a time."""
+class Heatmaps:
+    """Heatmaps of any method, class and contrast for one Explainer's explanations.
+
+    Grad-CAM comes from the engine's exact fast path; the other methods and the ROAD metric
+    run the grad-cam package, one call at a time, on a private copy of the model.
+    """
 
     def __init__(self, explainer: Explainer):
         self.explainer = explainer
@@ -103,8 +107,18 @@ class PackageCams:
             self._model = copy.deepcopy(self.explainer.model)
         return self._model
 
-    def cam(self, x: np.ndarray, method: str, cam_class: int, contrast: int | None = None, layer: str = "layer4") -> np.ndarray:
-        """CAM of ``method`` for an input (3, 224, 224) at the last block of ``layer``: (224, 224) in [0, 1]."""
+    def heatmap(self, explanation: Explanation, method: str, cam_class: int, contrast: int | None = None) -> np.ndarray:
+        """The CAM of ``method`` at layer4 for ``cam_class`` (minus ``contrast``): (224, 224) in [0, 1]."""
+        if method_named(method).label == DEFAULT_METHOD:
+            if cam_class == explanation.cam_class and contrast is None:
+                return explanation.cam
+            return self.explainer.class_cam(explanation, cam_class, contrast)
+        return self.package_cam(explanation.input, method, cam_class, contrast)
+
+    def package_cam(
+        self, x: np.ndarray, method: str, cam_class: int, contrast: int | None = None, layer: str = "layer4"
+    ) -> np.ndarray:
+        """The package's CAM for an input (3, 224, 224) at the last block of ``layer``: (224, 224) in [0, 1]."""
         chosen = method_named(method)
         with self._lock:
             model = self._private_model()

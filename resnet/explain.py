@@ -15,6 +15,7 @@ never runs through the stem or the parameters.
 from __future__ import annotations
 
 import difflib
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,6 +132,17 @@ class Explainer:
             stage_cams=cams,
             blocks=block_stats,
         )
+
+    def warm_up(self) -> float:
+        """Run the model twice on a blank input (first-call set-up); return the second run's seconds."""
+        x = torch.zeros(1, 3, 224, 224, device=self.device)
+        with torch.inference_mode():
+            self.model(x)
+            start = time.perf_counter()
+            self.model(x)
+            if self.device.type == "cuda":
+                torch.cuda.synchronize()
+            return time.perf_counter() - start
 
     def forward_stages(
         self, x: torch.Tensor, block_stats: list[BlockStats] | None = None, stage_grads: bool = False

@@ -13,6 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 HEATMAP_CMAP = "jet"  # blue = low, red = high, as in the Grad-CAM paper and the grad-cam package
 FEATURE_CMAP = "viridis"
+COLORMAPS = ("jet", "turbo", "inferno", "magma", "viridis", "coolwarm")  # offered in the UI
+FEATURE_SCALES = ("per channel", "per stage", "global")  # what one colour means in feature grids
 OVERLAY_SCALE = 2  # the 224×224 crop is shown at 448×448
 LEGEND_HEIGHT = 64
 
@@ -34,35 +36,38 @@ def colorize(values: np.ndarray, cmap: str = HEATMAP_CMAP) -> np.ndarray:
     return _lut(cmap)[index]
 
 
-def cam_overlay(crop: Image.Image, cam: np.ndarray, class_name: str, alpha: float = 0.5) -> Image.Image:
+def cam_overlay(
+    crop: Image.Image, cam: np.ndarray, target: str, alpha: float = 0.5, cmap: str = HEATMAP_CMAP
+) -> Image.Image:
     """Blend a CAM over the crop the model saw and add a colour bar saying what colours mean.
 
     Args:
         crop: the RGB picture the model saw (e.g. 224×224).
         cam: (H, W) float in [0, 1] over that crop.
-        class_name: the class the CAM explains, named in the legend.
-        alpha: weight of the heatmap in the blend.
+        target: what the CAM explains, named in the legend (a class name, or "A" and not "B").
+        alpha: weight of the heatmap in the blend, 0..1.
+        cmap: matplotlib colormap name.
     """
     size = (crop.width * OVERLAY_SCALE, crop.height * OVERLAY_SCALE)
-    heat = Image.fromarray(colorize(cam)).resize(size, Image.Resampling.BILINEAR)
+    heat = Image.fromarray(colorize(cam, cmap)).resize(size, Image.Resampling.BILINEAR)
     photo = crop.convert("RGB").resize(size, Image.Resampling.BICUBIC)
     blended = Image.blend(photo, heat, alpha)
-    return _with_legend(blended, class_name)
+    return _with_legend(blended, target, cmap)
 
 
-def _with_legend(image: Image.Image, class_name: str) -> Image.Image:
-    """Append a colour bar: blue = no evidence, red = strongest evidence for the class."""
+def _with_legend(image: Image.Image, target: str, cmap: str) -> Image.Image:
+    """Append a colour bar: low end = no evidence, high end = strongest evidence for the target."""
     width = image.width
     canvas = Image.new("RGB", (width, image.height + LEGEND_HEIGHT), "white")
     canvas.paste(image, (0, 0))
     draw = ImageDraw.Draw(canvas)
     top = image.height + 6
-    bar = colorize(np.tile(np.linspace(0, 1, width - 20), (12, 1)))  # (12, W-20, 3)
+    bar = colorize(np.tile(np.linspace(0, 1, width - 20), (12, 1)), cmap)  # (12, W-20, 3)
     canvas.paste(Image.fromarray(bar), (10, top))
     font = _font(13)
-    draw.text((10, top + 16), "blue: no evidence", fill="black", font=font)
-    draw.text((width - 10, top + 16), "red: strongest evidence", fill="black", font=font, anchor="ra")
-    draw.text((width // 2, top + 36), _fit(f"for “{class_name}”", font, width - 20), fill="black", font=font, anchor="ma")
+    draw.text((10, top + 16), "no evidence", fill="black", font=font)
+    draw.text((width - 10, top + 16), "strongest evidence", fill="black", font=font, anchor="ra")
+    draw.text((width // 2, top + 36), _fit(f"for {target}", font, width - 20), fill="black", font=font, anchor="ma")
     return canvas
 
 
@@ -78,26 +83,51 @@ def top_channels(activation: np.ndarray, count: int) -> np.ndarray:
     return np.argsort(-means, kind="stable")[:count]
 
 
-def feature_grid(activation: np.ndarray, count: int = 16, columns: int = 4, tile: int = 112) -> Image.Image:
-    """A grid of the most active channels of one stage, each scaled to its own [0, 1].
+def feature_grid(
+    maps: np.ndarray, tile: int = 112, value_range: tuple[float, float] | None = None, cmap: str = FEATURE_CMAP
+) -> Image.Image:
+    """A square-ish grid of channel maps.
 
     Args:
-        activation: (C, H, W) activations of one stage for one image.
-        count: how many channels to show.
-        columns: tiles per row.
+        maps: (N, H, W) channel maps, shown in order.
         tile: side of each tile in pixels (nearest-neighbour upscaling keeps cells visible).
+        value_range: (low, high) shared by all tiles; None scales each map to its own range.
+        cmap: matplotlib colormap name.
     """
-    channels = top_channels(activation, count)
-    rows = -(-len(channels) // columns)
+    columns = int(np.ceil(np.sqrt(len(maps))))
+    rows = -(-len(maps) // columns)
     gap = 2
     grid = Image.new("RGB", (columns * (tile + gap) - gap, rows * (tile + gap) - gap), "white")
-    for n, c in enumerate(channels):
-        fmap = activation[c]  # (H, W)
-        span = float(fmap.max() - fmap.min())
-        scaled = (fmap - fmap.min()) / span if span > 0 else np.zeros_like(fmap)
-        cell = Image.fromarray(colorize(scaled, FEATURE_CMAP)).resize((tile, tile), Image.Resampling.NEAREST)
+    for n, fmap in enumerate(maps):  # fmap: (H, W)
+        low, high = value_range if value_range else (float(fmap.min()), float(fmap.max()))
+        scaled = np.clip((fmap - low) / (high - low), 0, 1) if high > low else np.zeros_like(fmap)
+        cell = Image.fromarray(colorize(scaled, cmap)).resize((tile, tile), Image.Resampling.NEAREST)
         grid.paste(cell, ((n % columns) * (tile + gap), (n // columns) * (tile + gap)))
     return grid
+
+
+def feature_grids(stages: dict[str, np.ndarray], count: int = 16, scale: str = "per channel") -> list[tuple[Image.Image, str]]:
+    """Captioned grids of the ``count`` most active channels of every stage.
+
+    ``scale`` (one of FEATURE_SCALES) says which maps share one colour scale: none, the shown
+    channels of a stage, or the shown channels of all stages.
+    """
+    if scale not in FEATURE_SCALES:
+        raise ValueError(f"Unknown feature scale {scale!r}; choose one of {', '.join(FEATURE_SCALES)}.")
+    shown = {name: act[top_channels(act, count)] for name, act in stages.items()}  # name -> (count, H, W)
+    overall = (min(float(m.min()) for m in shown.values()), max(float(m.max()) for m in shown.values()))
+    grids = []
+    for name, maps in shown.items():
+        value_range = {"per channel": None, "per stage": (float(maps.min()), float(maps.max())), "global": overall}[scale]
+        grids.append((feature_grid(maps, value_range=value_range), stage_caption(name, stages[name])))
+    return grids
+
+
+def scalar_map(values: np.ndarray, size: int = 224, cmap: str = "magma") -> Image.Image:
+    """A (H, W) map of non-negative values, scaled to its own maximum, shown at size×size."""
+    peak = float(values.max())
+    scaled = values / peak if peak > 0 else np.zeros_like(values)
+    return Image.fromarray(colorize(scaled, cmap)).resize((size, size), Image.Resampling.NEAREST)
 
 
 def stage_caption(name: str, activation: np.ndarray) -> str:

@@ -34,7 +34,8 @@ def test_cli_writes_every_output_and_skips_bad_files(tmp_path, checkpoint, weigh
         expected = explainer.explain(load_image(photo))
         stem = photo.stem
         assert rec == json.loads((out / f"{stem}.json").read_text())
-        assert rec["weights"] == {"name": "custom", "sha256": weights.sha256, "description": weights.describe()}
+        assert rec["weights"] == {"name": "custom", "sha256": weights.sha256, "description": weights.describe(), "trained": True}
+        assert rec["method"] == "Grad-CAM" and rec["contrast_class"] is None
         assert [p["index"] for p in rec["top5"]] == [p.index for p in expected.top5]
         assert rec["explained_class"] == {"index": expected.cam_class, "name": expected.top5[0].name}
         arrays = np.load(out / f"{stem}.npz")
@@ -43,7 +44,7 @@ def test_cli_writes_every_output_and_skips_bad_files(tmp_path, checkpoint, weigh
         assert 0 <= arrays["cam"].min() and arrays["cam"].max() <= 1
         np.testing.assert_allclose(arrays["logits"], expected.logits, atol=1e-4)
         np.testing.assert_allclose(arrays["cam"], expected.cam, atol=1e-4)
-        for name in [f"{stem}_gradcam.png"] + [f"{stem}_{s}.png" for s in ("stem", "layer1", "layer2", "layer3", "layer4")]:
+        for name in [f"{stem}_cam.png"] + [f"{stem}_{s}.png" for s in ("stem", "layer1", "layer2", "layer3", "layer4")]:
             assert name in rec["files"]
             assert Image.open(out / name).format == "PNG"
     assert not list(out.glob("notes*"))
@@ -64,3 +65,36 @@ def test_cli_same_named_files_do_not_overwrite(tmp_path, checkpoint, photos):
     done = run_cli(str(first), str(second), "--weights", str(checkpoint), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "out" / "pic-2.json").read_text())["image"] == str(second)
+
+
+def test_cli_deep_options_match_the_engine(tmp_path, checkpoint, explainer, photos):
+    out = tmp_path / "out"
+    args = ["--weights", str(checkpoint), "--out", str(out), "--device", "cpu", "--stages", "--blocks"]
+    done = run_cli(str(photos[0]), *args, "--target", "Tabby", "--contrast", "282")
+    assert done.returncode == 0, done.stderr
+    rec = json.loads((out / f"{photos[0].stem}.json").read_text())
+    assert rec["explained_class"] == {"index": 281, "name": "tabby"}
+    assert rec["contrast_class"] == {"index": 282, "name": "tiger cat"}
+    arrays = np.load(out / f"{photos[0].stem}.npz")
+    full = explainer.explain(load_image(photos[0]), blocks=True)
+    np.testing.assert_allclose(arrays["cam"], explainer.class_cam(full, 281, contrast=282), atol=1e-5)
+    stage_cams = explainer.stage_cams(full, 281, contrast=282)
+    for name in ("layer1", "layer2", "layer3", "layer4"):
+        assert arrays[f"cam_{name}"].shape == (224, 224) and arrays[f"cam_{name}"].dtype == np.float32
+        np.testing.assert_allclose(arrays[f"cam_{name}"], stage_cams[name], atol=1e-4)
+    for key, field in (("block_ratio", "ratio"), ("block_cosine", "cosine")):
+        assert arrays[key].shape == (16,) and arrays[key].dtype == np.float32
+        np.testing.assert_allclose(arrays[key], [getattr(b, field) for b in full.blocks], rtol=1e-5)
+    assert [b["name"] for b in rec["blocks"]] == [b.name for b in full.blocks]
+    np.testing.assert_allclose([b["ratio"] for b in rec["blocks"]], arrays["block_ratio"], rtol=1e-6)
+
+
+def test_cli_other_method_and_bad_choices(tmp_path, checkpoint, photos):
+    out = tmp_path / "out"
+    done = run_cli(str(photos[1]), "--weights", str(checkpoint), "--out", str(out), "--method", "eigencam")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / f"{photos[1].stem}.json").read_text())["method"] == "Eigen-CAM"
+    bad = run_cli(str(photos[1]), "--weights", str(checkpoint), "--out", str(out), "--method", "magic")
+    assert bad.returncode == 2 and "Unknown CAM method 'magic'" in bad.stderr
+    bad = run_cli(str(photos[1]), "--weights", str(checkpoint), "--out", str(out), "--target", "tabbby")
+    assert bad.returncode == 2 and "Did you mean 'tabby'" in bad.stderr

@@ -11,7 +11,7 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
-from resnet.cams import METHODS, PackageCams, method_named
+from resnet.cams import METHODS, Heatmaps, method_named
 from resnet.explain import CAM_STAGES, find_class
 
 TABBY, GOLDFISH = 281, 1
@@ -29,7 +29,7 @@ def full(explainer, image):
 
 @pytest.fixture(scope="module")
 def package(explainer):
-    return PackageCams(explainer)
+    return Heatmaps(explainer)
 
 
 def reference_cam(model, x, layer, target) -> np.ndarray:
@@ -121,18 +121,19 @@ def test_logit_parts_sum_to_the_logit(explainer, full):
 
 
 def test_package_methods_run_on_a_private_model(explainer, reference_model, package, full):
-    cam = package.cam(full.input, "Grad-CAM++", full.cam_class)
+    cam = package.heatmap(full, "Grad-CAM++", full.cam_class)
     with GradCAMPlusPlus(model=reference_model, target_layers=[reference_model.layer4[-1]]) as reference:
         expected = reference(input_tensor=model_x(full), targets=[ClassifierOutputTarget(full.cam_class)])[0]
     np.testing.assert_allclose(cam, expected, atol=1e-4)
-    np.testing.assert_allclose(package.cam(full.input, "gradcam", full.cam_class), full.cam, atol=1e-5)
+    np.testing.assert_allclose(package.package_cam(full.input, "gradcam", full.cam_class), full.cam, atol=1e-5)
+    np.testing.assert_allclose(package.heatmap(full, "Grad-CAM", TABBY), explainer.class_cam(full, TABBY))
     for module in explainer.model.modules():
         assert not module._forward_hooks and not module._backward_hooks
 
 
 @pytest.mark.parametrize("method", ["HiResCAM", "XGradCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "FullGrad"])
 def test_each_quick_method_gives_a_normalised_map(package, full, method):
-    cam = package.cam(full.input, method, full.cam_class)
+    cam = package.heatmap(full, method, full.cam_class)
     assert cam.shape == (224, 224) and cam.dtype == np.float32
     assert cam.min() >= 0 and cam.max() == pytest.approx(1, abs=1e-4)
 
@@ -149,7 +150,7 @@ def test_package_call_does_not_disturb_concurrent_explanations(explainer, packag
     threads = [threading.Thread(target=explain_many) for _ in range(2)]
     for t in threads:
         t.start()
-    package.cam(full.input, "FullGrad", full.cam_class)
+    package.heatmap(full, "FullGrad", full.cam_class)
     for t in threads:
         t.join()
     assert errors == []

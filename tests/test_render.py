@@ -1,0 +1,46 @@
+"""Rendering: colour scales, grids and overlays are what their captions say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from resnet import render
+
+
+def test_colorize_uses_the_colormap_ends():
+    colours = render.colorize(np.array([[0.0, 1.0]]), "jet")
+    assert colours[0, 0, 2] > 100 and colours[0, 0, 0] == 0  # blue end
+    assert colours[0, 1, 0] > 100 and colours[0, 1, 2] == 0  # red end
+
+
+def test_top_channels_are_the_most_active_first():
+    act = np.zeros((5, 2, 2), np.float32)
+    act[3] = 9
+    act[1] = 4
+    assert list(render.top_channels(act, 2)) == [3, 1]
+
+
+def test_feature_scales_share_or_do_not_share_a_range():
+    stages = {"a": np.stack([np.full((2, 2), 1.0), np.full((2, 2), 2.0)]), "b": np.stack([np.full((2, 2), 10.0)] * 2)}
+    stages["a"][:, 0, 0] = 0  # every map spans [0, its value]
+    stages["b"][:, 0, 0] = 0
+
+    def corner_colour(scale, stage):
+        grids = dict(zip(stages, render.feature_grids(stages, count=2, scale=scale)))
+        return tuple(np.asarray(grids[stage][0])[100, 100])  # inside the first tile, at a cell holding the map's maximum
+
+    high = tuple(render.colorize(np.array([[1.0]]), render.FEATURE_CMAP)[0, 0])
+    assert corner_colour("per channel", "a") == high
+    assert corner_colour("per stage", "b") == high
+    assert corner_colour("global", "a") != high  # 2 out of 10 is far from the top of the global scale
+    with pytest.raises(ValueError, match="choose one of"):
+        render.feature_grids(stages, scale="loud")
+
+
+def test_overlay_is_twice_the_crop_plus_a_legend():
+    crop = Image.new("RGB", (224, 224), "gray")
+    overlay = render.cam_overlay(crop, np.ones((224, 224), np.float32), "“tabby”", alpha=1.0, cmap="jet")
+    assert overlay.size == (448, 448 + render.LEGEND_HEIGHT)
+    assert tuple(np.asarray(overlay)[10, 10]) == tuple(render.colorize(np.array([[1.0]]), "jet")[0, 0])
