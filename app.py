@@ -26,6 +26,7 @@ from resnet import Explainer, Explanation, load_image, load_weights, render
 from resnet.cams import DEFAULT_METHOD, METHODS, Heatmaps
 from resnet.explain import CAM_STAGES
 from resnet.report import build_report
+from resnet.runtime import tune_allocator
 from resnet.weights import DEFAULT_SPEC, SPEC_ENV
 
 log = logging.getLogger("app")
@@ -35,10 +36,10 @@ EXAMPLES = sorted(ASSETS.glob("*.jpg"))
 MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
 CONCURRENCY = 2  # explanations computed at once (the model is shared, threads are safe)
-REPORT_DIR = Path(tempfile.gettempdir()) / "resnet-explainer-reports"
-REPORT_MAX_AGE_S = 3600  # JSON reports older than this are deleted
+SCRATCH_DIR = Path(tempfile.gettempdir()) / "resnet-explainer"
 NO_IMAGE = "No image yet: upload a photo, paste one, take a webcam snapshot, or click an example."
 NO_CONTRAST = -1  # dropdown value for "no contrast class"
+CSS = ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
 
 Gallery = list[tuple[Image.Image, str]]
 
@@ -73,6 +74,43 @@ class UntrustedImage(gr.Image):
         return payload.path
 
 
+class ScratchFiles:
+    """Files handed to Gradio, which copies them into its own cache; ours are pruned by age.
+
+    Images are PNG-encoded here with fast compression (``render.PNG_COMPRESS_LEVEL``) instead
+    of letting Gradio encode PIL images at its slower default.
+    """
+
+    def __init__(self, root: Path = SCRATCH_DIR, max_age_s: float = 600, prune_every_s: float = 30):
+        self.root = root
+        self.max_age_s = max_age_s
+        self.prune_every_s = prune_every_s
+        self._last_prune = 0.0
+
+    def png(self, image: Image.Image) -> str:
+        path = self._new_path(".png")
+        image.save(path, format="PNG", compress_level=render.PNG_COMPRESS_LEVEL)
+        return str(path)
+
+    def json(self, data: dict) -> str:
+        path = self._new_path(".json", prefix="resnet50-report-")
+        path.write_text(json.dumps(data, indent=2))
+        return str(path)
+
+    def _new_path(self, suffix: str, prefix: str = "") -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        if now - self._last_prune > self.prune_every_s:
+            self._last_prune = now
+            for old in self.root.iterdir():
+                try:
+                    if now - old.stat().st_mtime > self.max_age_s:
+                        old.unlink()
+                except OSError:  # another thread pruned it first
+                    pass
+        return self.root / f"{prefix}{uuid.uuid4().hex}{suffix}"
+
+
 @dataclass(frozen=True)
 class View:
     """One session's current image and heatmap settings (kept in gr.State)."""
@@ -89,18 +127,19 @@ class View:
 class Handlers:
     """Event handlers: plain methods over one shared, thread-safe Explainer."""
 
-    def __init__(self, explainer: Explainer):
+    def __init__(self, explainer: Explainer, files: ScratchFiles | None = None):
         self.explainer = explainer
         self.heatmaps = Heatmaps(explainer)
         self.categories = explainer.weights.categories
+        self.files = files or ScratchFiles()
 
     # -- the public API ---------------------------------------------------------------------
 
-    def explain(self, image_path: str | None) -> tuple[dict[str, float], Image.Image, Gallery]:
-        """One image in; top-5 confidences, Grad-CAM overlay and stage feature maps out."""
+    def explain(self, image_path: str | None) -> tuple[dict[str, float], str, Gallery]:
+        """One image in; top-5 confidences, Grad-CAM overlay PNG and stage feature-map PNGs out."""
         result = self.explainer.explain(self._load(image_path))
         overlay = render.cam_overlay(result.crop, result.cam, self._target_text(result.cam_class, None))
-        return result.label_confidences, overlay, render.feature_grids(result.stages)
+        return result.label_confidences, self.files.png(overlay), self._pngs(render.feature_grids(result.stages))
 
     # -- the page ---------------------------------------------------------------------------
 
@@ -152,7 +191,7 @@ class Handlers:
         return self._overlay(view, cmap, alpha), self._stage_gallery(view, cmap, alpha)
 
     def features(self, view, channels, scale):
-        return [] if view is None else render.feature_grids(view.explanation.stages, int(channels), scale)
+        return [] if view is None else self._pngs(render.feature_grids(view.explanation.stages, int(channels), scale))
 
     def block_map(self, view, block):
         return None if view is None else self._block_panels(view.explanation, block)[1]
@@ -167,6 +206,9 @@ class Handlers:
         return view, _road_text(road), self._write_report(view)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _pngs(self, gallery: Gallery) -> list[tuple[str, str]]:
+        return [(self.files.png(image), caption) for image, caption in gallery]
 
     def _load(self, image_path: str | None) -> Image.Image:
         if image_path is None:
@@ -184,9 +226,9 @@ class Handlers:
         text = f"“{self.categories[cam_class]}”"
         return text if contrast is None else f"{text} and not “{self.categories[contrast]}”"
 
-    def _overlay(self, view: View, cmap: str, alpha: float) -> Image.Image:
+    def _overlay(self, view: View, cmap: str, alpha: float) -> str:
         target = self._target_text(view.cam_class, view.contrast)
-        return render.cam_overlay(view.explanation.crop, view.cam, target, alpha=alpha, cmap=cmap)
+        return self.files.png(render.cam_overlay(view.explanation.crop, view.cam, target, alpha=alpha, cmap=cmap))
 
     def _heatmap_panels(self, view: View, cmap: str, alpha: float):
         """Heatmap, faithfulness line, logit decomposition (text, chart, maps) and report file."""
@@ -200,22 +242,24 @@ class Handlers:
             }
         )
         layer4 = view.explanation.stages["layer4"]  # (2048, 7, 7)
-        maps = [(render.scalar_map(layer4[k], 112), f"ch {k} · {parts.contributions[k]:+.3f}") for k in up + down]
+        maps = self._pngs([(render.scalar_map(layer4[k], 112), f"ch {k} · {parts.contributions[k]:+.3f}") for k in up + down])
         summary = (
             f"**{self.categories[view.cam_class]}**: logit {parts.logit:.3f} = "
             f"{parts.contributions.sum():.3f} (sum of 2048 channel contributions) {parts.bias:+.3f} (bias)"
         )
         return self._overlay(view, cmap, alpha), "", summary, chart, maps, self._write_report(view, parts)
 
-    def _stage_gallery(self, view: View, cmap: str, alpha: float) -> Gallery:
+    def _stage_gallery(self, view: View, cmap: str, alpha: float) -> list[tuple[str, str]]:
         if view.stage_cams is None:
             return []
         target = self._target_text(view.cam_class, view.contrast)
         crop = view.explanation.crop
-        return [
-            (render.cam_overlay(crop, view.stage_cams[name], target, alpha=alpha, cmap=cmap), f"{name} · Grad-CAM")
-            for name in CAM_STAGES
-        ]
+        return self._pngs(
+            [
+                (render.cam_overlay(crop, view.stage_cams[name], target, alpha=alpha, cmap=cmap), f"{name} · Grad-CAM")
+                for name in CAM_STAGES
+            ]
+        )
 
     def _block_panels(self, explanation: Explanation, block: str):
         rows = []
@@ -223,7 +267,7 @@ class Handlers:
             rows.append({"block": stats.name, "series": "‖F(x)‖ / ‖shortcut‖", "value": stats.ratio})
             rows.append({"block": stats.name, "series": "cosine(F(x), shortcut)", "value": stats.cosine})
         chosen = next(b for b in explanation.blocks if b.name == block)
-        return pd.DataFrame(rows), render.scalar_map(chosen.residual_map)
+        return pd.DataFrame(rows), self.files.png(render.scalar_map(chosen.residual_map))
 
     def _write_report(self, view: View, parts=None) -> str:
         """Write the JSON report of what is shown; old reports are pruned."""
@@ -237,14 +281,7 @@ class Handlers:
             logit_parts=parts,
             road=view.road,
         )
-        REPORT_DIR.mkdir(exist_ok=True)
-        now = time.time()
-        for old in REPORT_DIR.glob("*.json"):
-            if now - old.stat().st_mtime > REPORT_MAX_AGE_S:
-                old.unlink(missing_ok=True)
-        path = REPORT_DIR / f"resnet50-report-{uuid.uuid4().hex[:12]}.json"
-        path.write_text(json.dumps(report, indent=2))
-        return str(path)
+        return self.files.json(report)
 
     def _cleared(self):
         return (None, None, gr.update(choices=[], value=None), gr.update(), gr.update(), None, "", "", None, [], None, [], [], None, None)
@@ -317,7 +354,7 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
                     )
                 method = gr.Dropdown(method_choices(forward_seconds), value=DEFAULT_METHOD, label="CAM method (layer4)")
                 heatmap = gr.Image(
-                    label="Heatmap on the 224×224 crop the model saw", type="pil", format="png", interactive=False
+                    label="Heatmap on the 224×224 crop the model saw", type="filepath", format="png", interactive=False
                 )
                 with gr.Row():
                     faith_button = gr.Button("Measure faithfulness (ROAD, 8 extra passes)", size="sm")
@@ -329,8 +366,8 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
                     channels = gr.Slider(4, 64, value=16, step=1, label="Channels per stage")
                     scale = gr.Radio(list(render.FEATURE_SCALES), value="per channel", label="Colour scale")
                 gallery = gr.Gallery(
-                    label="The most active channels of the stem and each residual stage",
-                    columns=5, format="png", object_fit="contain", height=300,
+                    label="The most active channels of the stem and each residual stage (one pixel per activation)",
+                    columns=5, format="png", object_fit="contain", height=300, elem_classes="pixelated",
                 )
             with gr.Tab("Grad-CAM at every stage"):
                 gr.Markdown("Grad-CAM of the chosen class at the output of each stage, from one backward pass.")
@@ -344,7 +381,7 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
                 )
                 with gr.Row():
                     block = gr.Dropdown(block_names, value="layer4.2", label="Block for the map")
-                    block_image = gr.Image(label="‖F(x)‖ at each position", type="pil", format="png", interactive=False, height=240)
+                    block_image = gr.Image(label="‖F(x)‖ at each position", type="filepath", format="png", interactive=False, height=240)
             with gr.Tab("Where the logit comes from"):
                 gr.Markdown(LOGIT_CAPTION)
                 logit_text = gr.Markdown()
@@ -387,6 +424,7 @@ def launch(demo: gr.Blocks, host: str, port: int, **kwargs) -> None:
         share=False,
         show_error=True,
         allowed_paths=[str(ASSETS)],
+        css=CSS,
         **kwargs,
     )
 
@@ -421,6 +459,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as err:  # a bad path or corrupt checkpoint: say so, do not start
         raise SystemExit(f"error: {err}") from None
     explainer = Explainer(weights)
+    tune_allocator()
     forward_seconds = explainer.warm_up()
     log.info("Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000)
     launch(build_demo(explainer, forward_seconds), args.host, args.port)

@@ -22,6 +22,7 @@ from .cams import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .explain import Explainer, Explanation, find_class
 from .preprocess import load_image
 from .report import build_report
+from .runtime import tune_allocator
 from .weights import LoadedWeights, load_weights
 
 
@@ -83,7 +84,7 @@ def write_outputs(
     if options.contrast is not None:
         target += f" and not “{names[options.contrast]}”"
     pictures = {f"{stem}_cam.png": render.cam_overlay(explanation.crop, arrays["cam"], target)}
-    for stage, (grid, _) in zip(explanation.stages, render.feature_grids(explanation.stages)):
+    for stage, (grid, _) in zip(explanation.stages, render.feature_grids(explanation.stages, min_tile=56)):
         pictures[f"{stem}_{stage}.png"] = grid
     for filename, picture in pictures.items():
         picture.save(out / filename)
@@ -147,4 +148,5 @@ def explain_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tune_allocator()
     return explain_command(args)

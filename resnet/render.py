@@ -15,8 +15,8 @@ HEATMAP_CMAP = "jet"  # blue = low, red = high, as in the Grad-CAM paper and the
 FEATURE_CMAP = "viridis"
 COLORMAPS = ("jet", "turbo", "inferno", "magma", "viridis", "coolwarm")  # offered in the UI
 FEATURE_SCALES = ("per channel", "per stage", "global")  # what one colour means in feature grids
-OVERLAY_SCALE = 2  # the 224×224 crop is shown at 448×448
-LEGEND_HEIGHT = 64
+LEGEND_HEIGHT = 52
+PNG_COMPRESS_LEVEL = 1  # zlib level for PNGs we send: ~4x faster than the default 6, ~15% larger
 
 
 @lru_cache(maxsize=8)
@@ -48,10 +48,10 @@ def cam_overlay(
         alpha: weight of the heatmap in the blend, 0..1.
         cmap: matplotlib colormap name.
     """
-    size = (crop.width * OVERLAY_SCALE, crop.height * OVERLAY_SCALE)
-    heat = Image.fromarray(colorize(cam, cmap)).resize(size, Image.Resampling.BILINEAR)
-    photo = crop.convert("RGB").resize(size, Image.Resampling.BICUBIC)
-    blended = Image.blend(photo, heat, alpha)
+    heat = Image.fromarray(colorize(cam, cmap))
+    if heat.size != crop.size:
+        heat = heat.resize(crop.size, Image.Resampling.BILINEAR)
+    blended = Image.blend(crop.convert("RGB"), heat, alpha)  # at the resolution the model saw
     return _with_legend(blended, target, cmap)
 
 
@@ -61,13 +61,13 @@ def _with_legend(image: Image.Image, target: str, cmap: str) -> Image.Image:
     canvas = Image.new("RGB", (width, image.height + LEGEND_HEIGHT), "white")
     canvas.paste(image, (0, 0))
     draw = ImageDraw.Draw(canvas)
-    top = image.height + 6
-    bar = colorize(np.tile(np.linspace(0, 1, width - 20), (12, 1)), cmap)  # (12, W-20, 3)
-    canvas.paste(Image.fromarray(bar), (10, top))
-    font = _font(13)
-    draw.text((10, top + 16), "no evidence", fill="black", font=font)
-    draw.text((width - 10, top + 16), "strongest evidence", fill="black", font=font, anchor="ra")
-    draw.text((width // 2, top + 36), _fit(f"for {target}", font, width - 20), fill="black", font=font, anchor="ma")
+    top = image.height + 4
+    bar = colorize(np.tile(np.linspace(0, 1, width - 12), (10, 1)), cmap)  # (10, W-12, 3)
+    canvas.paste(Image.fromarray(bar), (6, top))
+    font = _font(11)
+    draw.text((6, top + 13), "no evidence", fill="black", font=font)
+    draw.text((width - 6, top + 13), "strongest evidence", fill="black", font=font, anchor="ra")
+    draw.text((width // 2, top + 29), _fit(f"for {target}", font, width - 12), fill="black", font=font, anchor="ma")
     return canvas
 
 
@@ -84,33 +84,43 @@ def top_channels(activation: np.ndarray, count: int) -> np.ndarray:
 
 
 def feature_grid(
-    maps: np.ndarray, tile: int = 112, value_range: tuple[float, float] | None = None, cmap: str = FEATURE_CMAP
+    maps: np.ndarray, min_tile: int = 0, value_range: tuple[float, float] | None = None, cmap: str = FEATURE_CMAP
 ) -> Image.Image:
-    """A square-ish grid of channel maps.
+    """A square-ish grid of channel maps, one pixel per activation unless ``min_tile`` asks for more.
 
     Args:
         maps: (N, H, W) channel maps, shown in order.
-        tile: side of each tile in pixels (nearest-neighbour upscaling keeps cells visible).
+        min_tile: smallest tile side in pixels; maps are enlarged by a whole factor to reach it
+            (a 7×7 map becomes 56×56 for ``min_tile=56``). 0 keeps one pixel per activation,
+            for a browser to scale up (cheap to encode and send).
         value_range: (low, high) shared by all tiles; None scales each map to its own range.
         cmap: matplotlib colormap name.
     """
-    columns = int(np.ceil(np.sqrt(len(maps))))
-    rows = -(-len(maps) // columns)
-    gap = 2
-    grid = Image.new("RGB", (columns * (tile + gap) - gap, rows * (tile + gap) - gap), "white")
-    for n, fmap in enumerate(maps):  # fmap: (H, W)
-        low, high = value_range if value_range else (float(fmap.min()), float(fmap.max()))
-        scaled = np.clip((fmap - low) / (high - low), 0, 1) if high > low else np.zeros_like(fmap)
-        cell = Image.fromarray(colorize(scaled, cmap)).resize((tile, tile), Image.Resampling.NEAREST)
-        grid.paste(cell, ((n % columns) * (tile + gap), (n // columns) * (tile + gap)))
-    return grid
+    count, height, width = maps.shape
+    low, high = value_range if value_range else (maps.min(axis=(1, 2)), maps.max(axis=(1, 2)))
+    low, high = np.broadcast_to(low, (count,))[:, None, None], np.broadcast_to(high, (count,))[:, None, None]
+    scaled = np.where(high > low, (maps - low) / np.where(high > low, high - low, 1), 0)  # (N, H, W) in [0, 1]
+    tiles = colorize(np.clip(scaled, 0, 1), cmap)  # (N, H, W, 3)
+    factor = max(1, -(-min_tile // height))
+    if factor > 1:
+        tiles = tiles.repeat(factor, axis=1).repeat(factor, axis=2)
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = -(-count // columns)
+    tile_h, tile_w, gap = height * factor, width * factor, 1
+    grid = np.full((rows * (tile_h + gap) - gap, columns * (tile_w + gap) - gap, 3), 255, np.uint8)
+    for n, tile in enumerate(tiles):
+        top, left = (n // columns) * (tile_h + gap), (n % columns) * (tile_w + gap)
+        grid[top : top + tile_h, left : left + tile_w] = tile
+    return Image.fromarray(grid)
 
 
-def feature_grids(stages: dict[str, np.ndarray], count: int = 16, scale: str = "per channel") -> list[tuple[Image.Image, str]]:
+def feature_grids(
+    stages: dict[str, np.ndarray], count: int = 16, scale: str = "per channel", min_tile: int = 0
+) -> list[tuple[Image.Image, str]]:
     """Captioned grids of the ``count`` most active channels of every stage.
 
     ``scale`` (one of FEATURE_SCALES) says which maps share one colour scale: none, the shown
-    channels of a stage, or the shown channels of all stages.
+    channels of a stage, or the shown channels of all stages. ``min_tile``: see feature_grid.
     """
     if scale not in FEATURE_SCALES:
         raise ValueError(f"Unknown feature scale {scale!r}; choose one of {', '.join(FEATURE_SCALES)}.")
@@ -119,7 +129,7 @@ def feature_grids(stages: dict[str, np.ndarray], count: int = 16, scale: str = "
     grids = []
     for name, maps in shown.items():
         value_range = {"per channel": None, "per stage": (float(maps.min()), float(maps.max())), "global": overall}[scale]
-        grids.append((feature_grid(maps, value_range=value_range), stage_caption(name, stages[name])))
+        grids.append((feature_grid(maps, min_tile, value_range), stage_caption(name, stages[name])))
     return grids
 
 

@@ -46,7 +46,7 @@ def test_explain_endpoint_returns_labels_heatmap_and_stages(client, explainer, p
     for got, want in zip(labels["confidences"], expected.top5):
         assert got["confidence"] == pytest.approx(want.probability, abs=1e-5)
     picture = Image.open(heatmap)
-    assert picture.format == "PNG" and picture.size == (448, 448 + 64)
+    assert picture.format == "PNG" and picture.size == (224, 224 + 52)
     captions = [item["caption"] for item in gallery]
     assert captions == ["stem · 64×56×56", "layer1 · 256×56×56", "layer2 · 512×28×28", "layer3 · 1024×14×14", "layer4 · 2048×7×7"]
     assert all(Image.open(item["image"]).format == "PNG" for item in gallery)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import app
 from resnet import load_image
@@ -33,13 +34,13 @@ def test_analyze_fills_every_panel(handlers, explainer, photos, analyzed):
     assert top5["value"] == any_class["value"] == expected.cam_class
     assert [c[1] for c in top5["choices"]] == [p.index for p in expected.top5]
     np.testing.assert_allclose(view.cam, expected.cam, atol=1e-5)
-    assert heatmap.size == (448, 512)
+    assert Image.open(heatmap).size == (224, 276) and Image.open(heatmap).format == "PNG"
     assert [caption for _, caption in stages] == [f"{n} · Grad-CAM" for n in ("layer1", "layer2", "layer3", "layer4")]
     assert len(features) == 5
     assert list(block_plot["block"].unique()) == [b.name for b in expected.blocks]
     ratios = block_plot[block_plot["series"].str.startswith("‖")]["value"].to_numpy()
     np.testing.assert_allclose(ratios, [b.ratio for b in expected.blocks], rtol=1e-5)
-    assert block_image.size == (224, 224)
+    assert Image.open(block_image).size == (224, 224)
     top = logit_plot["contribution"].to_numpy()
     assert (top[:8] > 0).all() and (top[8:] < 0).all()
     assert f"logit {expected.logits[expected.cam_class]:.3f}" in logit_text
@@ -81,10 +82,10 @@ def test_restyle_and_feature_controls_change_the_pictures(handlers, analyzed):
     view = analyzed[0]
     jet, _ = handlers.restyle(view, "jet", 0.5)
     viridis, _ = handlers.restyle(view, "viridis", 0.9)
-    assert np.abs(np.asarray(jet, float) - np.asarray(viridis, float)).mean() > 5
+    assert np.abs(np.asarray(Image.open(jet), float) - np.asarray(Image.open(viridis), float)).mean() > 5
     few = handlers.features(view, 4, "global")
     many = handlers.features(view, 64, "per stage")
-    assert few[0][0].size[0] < many[0][0].size[0]
+    assert Image.open(few[0][0]).size[0] < Image.open(many[0][0]).size[0]
 
 
 def test_faithfulness_goes_into_the_report(handlers, analyzed):

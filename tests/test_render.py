@@ -29,7 +29,7 @@ def test_feature_scales_share_or_do_not_share_a_range():
 
     def corner_colour(scale, stage):
         grids = dict(zip(stages, render.feature_grids(stages, count=2, scale=scale)))
-        return tuple(np.asarray(grids[stage][0])[100, 100])  # inside the first tile, at a cell holding the map's maximum
+        return tuple(np.asarray(grids[stage][0])[1, 1])  # first tile, a cell holding the map's maximum
 
     high = tuple(render.colorize(np.array([[1.0]]), render.FEATURE_CMAP)[0, 0])
     assert corner_colour("per channel", "a") == high
@@ -39,8 +39,17 @@ def test_feature_scales_share_or_do_not_share_a_range():
         render.feature_grids(stages, scale="loud")
 
 
-def test_overlay_is_twice_the_crop_plus_a_legend():
+def test_overlay_is_the_crop_plus_a_legend():
     crop = Image.new("RGB", (224, 224), "gray")
     overlay = render.cam_overlay(crop, np.ones((224, 224), np.float32), "“tabby”", alpha=1.0, cmap="jet")
-    assert overlay.size == (448, 448 + render.LEGEND_HEIGHT)
+    assert overlay.size == (224, 224 + render.LEGEND_HEIGHT)
     assert tuple(np.asarray(overlay)[10, 10]) == tuple(render.colorize(np.array([[1.0]]), "jet")[0, 0])
+
+
+def test_grid_tiles_keep_one_pixel_per_activation_or_a_whole_factor():
+    maps = np.arange(2 * 7 * 7, dtype=np.float32).reshape(2, 7, 7)
+    native = np.asarray(render.feature_grid(maps))
+    assert native.shape == (7, 7 * 2 + 1, 3)  # two tiles side by side, 1-pixel gap
+    enlarged = np.asarray(render.feature_grid(maps, min_tile=56))
+    assert enlarged.shape == (56, 56 * 2 + 1, 3)
+    assert (enlarged[:8, :8] == native[0, 0]).all()  # each activation became an 8×8 block
