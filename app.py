@@ -29,6 +29,11 @@ from resnet.report import build_report
 from resnet.runtime import tune_allocator
 from resnet.weights import DEFAULT_SPEC, SPEC_ENV
 
+try:
+    import spaces  # on Hugging Face ZeroGPU Spaces: GPU work must run inside spaces.GPU
+except ImportError:
+    spaces = None
+
 log = logging.getLogger("app")
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -124,6 +129,11 @@ class View:
     road: float | None = None  # faithfulness of `cam`, once asked for
 
 
+def on_gpu(fn):
+    """Run ``fn`` under ``spaces.GPU`` on a ZeroGPU Space; unchanged everywhere else."""
+    return spaces.GPU(fn) if spaces is not None else fn
+
+
 class Handlers:
     """Event handlers: plain methods over one shared, thread-safe Explainer."""
 
@@ -195,6 +205,22 @@ class Handlers:
 
     def block_map(self, view, block):
         return None if view is None else self._block_panels(view.explanation, block)[1]
+
+    def live(self, frame, last_done):
+        """One webcam frame (H, W, 3 uint8): top-5 and Grad-CAM overlay, plus the rate served.
+
+        ``last_done`` (per-session state) is when the previous frame finished, so the rate is
+        the one this session really gets, waiting and transfers included.
+        """
+        if frame is None:
+            return None, None, last_done, ""
+        start = time.perf_counter()
+        result = self.explainer.explain(Image.fromarray(frame).convert("RGB"))
+        overlay = render.cam_overlay(result.crop, result.cam, self._target_text(result.cam_class, None))
+        heatmap = self.files.png(overlay)
+        done = time.perf_counter()
+        rate = f"{1 / (done - last_done):.1f} frames/s · " if last_done else ""
+        return result.label_confidences, heatmap, done, f"{rate}{(done - start) * 1000:.0f} ms per frame on the server"
 
     def faithfulness(self, view, progress=gr.Progress()):
         """ROAD score of the heatmap shown (8 extra forward passes)."""
@@ -382,6 +408,17 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
                 with gr.Row():
                     block = gr.Dropdown(block_names, value="layer4.2", label="Block for the map")
                     block_image = gr.Image(label="‖F(x)‖ at each position", type="filepath", format="png", interactive=False, height=240)
+            with gr.Tab("Live webcam"):
+                gr.Markdown(
+                    "Point your webcam: the top-5 and the Grad-CAM overlay follow the stream. Frames that "
+                    "arrive while one is being explained are dropped, so the view never lags behind."
+                )
+                with gr.Row():
+                    live_cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy", height=300)
+                    live_heatmap = gr.Image(label="Grad-CAM, live", type="filepath", format="png", interactive=False, height=300)
+                    live_labels = gr.Label(label="Top-5, live", num_top_classes=5)
+                live_info = gr.Markdown()
+                live_last = gr.State(0.0)
             with gr.Tab("Where the logit comes from"):
                 gr.Markdown(LOGIT_CAPTION)
                 logit_text = gr.Markdown()
@@ -395,22 +432,26 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
         analyze_inputs = [image, method, cmap, alpha, channels, scale, block]
         analyze_outputs = [view, labels, top5, any_class, contrast, *heatmap_panels, stage_gallery, gallery, block_plot, block_image]
         private = dict(api_visibility="private")
-        button.click(handlers.explain, image, [labels, heatmap, gallery], api_name="explain").then(
-            handlers.analyze, analyze_inputs, analyze_outputs, **private
+        button.click(on_gpu(handlers.explain), image, [labels, heatmap, gallery], api_name="explain").then(
+            on_gpu(handlers.analyze), analyze_inputs, analyze_outputs, **private
         )
-        image.change(handlers.analyze, analyze_inputs, analyze_outputs, trigger_mode="always_last", **private)
+        image.change(on_gpu(handlers.analyze), analyze_inputs, analyze_outputs, trigger_mode="always_last", **private)
+        live_cam.stream(
+            on_gpu(handlers.live), [live_cam, live_last], [live_labels, live_heatmap, live_last, live_info],
+            stream_every=0.1, trigger_mode="always_last", time_limit=600, concurrency_id="live", **private,
+        )
         retarget_outputs = [view, *heatmap_panels, top5, any_class]
         for trigger, chosen_class in ((top5.input, top5), (any_class.input, any_class), (contrast.input, any_class), (method.input, any_class)):
             trigger(
-                handlers.retarget, [view, chosen_class, contrast, method, cmap, alpha], retarget_outputs,
+                on_gpu(handlers.retarget), [view, chosen_class, contrast, method, cmap, alpha], retarget_outputs,
                 trigger_mode="always_last", **private,
-            ).success(handlers.stage_panel, [view, cmap, alpha], [view, stage_gallery], **private)
+            ).success(on_gpu(handlers.stage_panel), [view, cmap, alpha], [view, stage_gallery], **private)
         for trigger in (cmap.input, alpha.release):
             trigger(handlers.restyle, [view, cmap, alpha], [heatmap, stage_gallery], **private)
         for trigger in (channels.release, scale.input):
             trigger(handlers.features, [view, channels, scale], gallery, **private)
         block.input(handlers.block_map, [view, block], block_image, **private)
-        faith_button.click(handlers.faithfulness, view, [view, faith, report], **private)
+        faith_button.click(on_gpu(handlers.faithfulness), view, [view, faith, report], **private)
     return demo
 
 
@@ -437,6 +478,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"{DEFAULT_SPEC} (default, or ${SPEC_ENV}), IMAGENET1K_V1, random, or a .pth/.safetensors path",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    parser.add_argument("--precision", default="fp32", help="fp32 (default), or fp16 / bf16 autocast (GPU)")
     parser.add_argument(
         "--host",
         default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -458,7 +500,10 @@ def main(argv: list[str] | None = None) -> None:
         weights = load_weights(args.weights, device=args.device, fallback=True)
     except ValueError as err:  # a bad path or corrupt checkpoint: say so, do not start
         raise SystemExit(f"error: {err}") from None
-    explainer = Explainer(weights)
+    try:
+        explainer = Explainer(weights, precision=args.precision)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     tune_allocator()
     forward_seconds = explainer.warm_up()
     log.info("Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000)

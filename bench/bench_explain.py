@@ -95,7 +95,7 @@ def engine_figures(device: str, repeats: int) -> dict[str, float]:
     return ms
 
 
-def http_figures(repeats: int, tmp: Path) -> dict[str, float]:
+def http_figures(repeats: int, tmp: Path, device: str) -> dict[str, float]:
     """Round trips of /explain and of a do-nothing endpoint with the same components and limits.
 
     The do-nothing endpoint computes nothing and answers with the same shape of result: a
@@ -110,7 +110,7 @@ def http_figures(repeats: int, tmp: Path) -> dict[str, float]:
 
     import app
 
-    weights = load_weights("random", device="cpu")
+    weights = load_weights("random", device=device)
     product = app.build_demo(Explainer(weights))
 
     dot = tmp / "dot.png"
@@ -154,7 +154,7 @@ def main() -> None:
     ms = engine_figures(args.device, args.repeats)
     if not args.no_http:
         with tempfile.TemporaryDirectory() as tmp:
-            ms.update(http_figures(args.repeats, Path(tmp)))
+            ms.update(http_figures(args.repeats, Path(tmp), args.device))
     ratios = {
         "explain/forward": ms["explain"] / ms["forward"],
         "explain_rendered/forward": ms["explain_rendered"] / ms["forward"],

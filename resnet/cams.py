@@ -15,21 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from pytorch_grad_cam import (
-    AblationCAM,
-    EigenCAM,
-    EigenGradCAM,
-    FullGrad,
-    GradCAM,
-    GradCAMPlusPlus,
-    HiResCAM,
-    LayerCAM,
-    ScoreCAM,
-    XGradCAM,
-)
-from pytorch_grad_cam.base_cam import BaseCAM
-from pytorch_grad_cam.metrics.road import ROADCombined
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 from torch import nn
 
 from .explain import Explainer, Explanation, check_class
@@ -40,23 +25,29 @@ ROAD_PERCENTILES = (20, 40, 60, 80)
 @dataclass(frozen=True)
 class Method:
     label: str  # as shown in the UI
-    cam_class: type[BaseCAM]
-    forwards: float  # cost in forward passes, measured with bench on a 2-core CPU
+    class_name: str  # the pytorch_grad_cam class (imported on first use: it loads cv2 and friends)
+    forwards: float  # cost in forward passes, measured with bench/bench_methods.py on a 2-core CPU
+
+    @property
+    def cam_class(self):
+        import pytorch_grad_cam
+
+        return getattr(pytorch_grad_cam, self.class_name)
 
 
 METHODS: dict[str, Method] = {
     m.label: m
     for m in [
-        Method("Grad-CAM", GradCAM, 1),  # served by the engine's exact fast path
-        Method("Grad-CAM++", GradCAMPlusPlus, 4),
-        Method("HiResCAM", HiResCAM, 4),
-        Method("XGradCAM", XGradCAM, 4),
-        Method("LayerCAM", LayerCAM, 4),
-        Method("Eigen-CAM", EigenCAM, 4),
-        Method("EigenGrad-CAM", EigenGradCAM, 4),
-        Method("FullGrad", FullGrad, 25),
-        Method("Score-CAM", ScoreCAM, 500),  # one masked forward per layer4 channel (2048)
-        Method("Ablation-CAM", AblationCAM, 700),  # one ablated forward per layer4 channel
+        Method("Grad-CAM", "GradCAM", 1),  # served by the engine's exact fast path
+        Method("Grad-CAM++", "GradCAMPlusPlus", 4),
+        Method("HiResCAM", "HiResCAM", 4),
+        Method("XGradCAM", "XGradCAM", 4),
+        Method("LayerCAM", "LayerCAM", 4),
+        Method("Eigen-CAM", "EigenCAM", 4),
+        Method("EigenGrad-CAM", "EigenGradCAM", 4),
+        Method("FullGrad", "FullGrad", 25),
+        Method("Score-CAM", "ScoreCAM", 500),  # one masked forward per layer4 channel (2048)
+        Method("Ablation-CAM", "AblationCAM", 700),  # one ablated forward per layer4 channel
     ]
 }
 DEFAULT_METHOD = "Grad-CAM"
@@ -87,6 +78,8 @@ class ContrastTarget:
 
 def target_for(cam_class: int, contrast: int | None = None):
     """A grad-cam package target for one class, or for a class minus another."""
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
     return ClassifierOutputTarget(check_class(cam_class)) if contrast is None else ContrastTarget(cam_class, contrast)
 
 
@@ -139,6 +132,9 @@ class Heatmaps:
         removed) / 2. Positive: the model relies on the highlighted region; near 0: it does not.
         Costs 8 forward passes plus the imputation of the removed pixels.
         """
+        from pytorch_grad_cam.metrics.road import ROADCombined
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
+
         metric = ROADCombined(percentiles=list(ROAD_PERCENTILES))
         batch = torch.from_numpy(x)[None].to(self.explainer.device)
         with self._lock, torch.random.fork_rng(devices=[]), torch.inference_mode():

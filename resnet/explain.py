@@ -14,6 +14,7 @@ never runs through the stem or the parameters.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
 CAM_STAGES = ("layer1", "layer2", "layer3", "layer4")
 TOP_K = 5
 NUM_CLASSES = 1000
+PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}  # autocast dtype
 _EPS = 1e-7  # the grad-cam package's normalisation epsilon, kept so results match it
 
 
@@ -89,10 +91,21 @@ class LogitParts:
 class Explainer:
     """Runs the model on images. Holds only read-only state; safe to share across threads."""
 
-    def __init__(self, weights: LoadedWeights):
+    def __init__(self, weights: LoadedWeights, precision: str = "fp32"):
+        """``precision``: ``fp32`` (default), or ``fp16`` / ``bf16`` autocast for the network body
+        (the fc head always runs in fp32). Reduced precision is opt-in: its error could only be
+        checked here on untrained networks, which amplify it (see tests/test_precision.py)."""
         self.weights = weights
         self.model = weights.model
         self.device = weights.device
+        if precision not in PRECISIONS:
+            raise ValueError(f"Unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
+        self.precision = precision
+        self._memory_format = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+
+    def _autocast(self):
+        dtype = PRECISIONS[self.precision]
+        return torch.autocast(self.device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
     def explain(
         self, image: Image.Image, cam_class: int | None = None, *, all_stages: bool = False, blocks: bool = False
@@ -106,7 +119,7 @@ class Explainer:
             blocks: also the statistics of the 16 residual blocks (no extra pass).
         """
         x, crop = model_input(image, self.weights.transforms)  # (1, 3, 224, 224)
-        x = x.to(self.device)
+        x = x.to(self.device).contiguous(memory_format=self._memory_format)
         block_stats: list[BlockStats] | None = [] if blocks else None
         grad_mode = torch.enable_grad() if all_stages else torch.inference_mode()
         with grad_mode:
@@ -114,32 +127,32 @@ class Explainer:
             cam_class = int(logits[0].argmax()) if cam_class is None else check_class(cam_class)
             cams = self._stage_gradcams(stages, logits[0, cam_class]) if all_stages else None
         with torch.inference_mode():
-            logits = logits.detach()
+            logits = logits.detach().float()
             probabilities = logits.softmax(dim=1)[0]  # (1000,)
             layer4 = stages["layer4"].detach()[0]  # (2048, 7, 7)
             cam = self.layer4_gradcam(layer4, self.class_direction(cam_class))
         top = probabilities.topk(TOP_K)
         names = self.weights.categories
         return Explanation(
-            input=x[0].cpu().numpy(),
+            input=_numpy(x[0]),
             crop=crop,
-            logits=logits[0].float().cpu().numpy(),
-            probabilities=probabilities.float().cpu().numpy(),
+            logits=_numpy(logits[0]),
+            probabilities=_numpy(probabilities),
             top5=[Prediction(int(i), names[int(i)], float(p)) for p, i in zip(top.values, top.indices)],
             cam_class=cam_class,
-            cam=cam.cpu().numpy(),
-            stages={name: act.detach()[0].float().cpu().numpy() for name, act in stages.items()},
+            cam=_numpy(cam),
+            stages={name: _numpy(act[0]) for name, act in stages.items()},
             stage_cams=cams,
             blocks=block_stats,
         )
 
     def warm_up(self) -> float:
         """Run the model twice on a blank input (first-call set-up); return the second run's seconds."""
-        x = torch.zeros(1, 3, 224, 224, device=self.device)
+        x = torch.zeros(1, 3, 224, 224, device=self.device).contiguous(memory_format=self._memory_format)
         with torch.inference_mode():
-            self.model(x)
+            self.forward_stages(x)
             start = time.perf_counter()
-            self.model(x)
+            self.forward_stages(x)
             if self.device.type == "cuda":
                 torch.cuda.synchronize()
             return time.perf_counter() - start
@@ -154,19 +167,21 @@ class Explainer:
         parameter is ever computed.
         """
         m = self.model
-        stem = m.maxpool(m.relu(m.bn1(m.conv1(x))))  # (B, 64, 56, 56)
-        layer1 = _run_layer(m.layer1, stem, block_stats, "layer1")  # (B, 256, 56, 56)
-        if stage_grads:
-            layer1 = layer1.detach().requires_grad_()
-        layer2 = _run_layer(m.layer2, layer1, block_stats, "layer2")  # (B, 512, 28, 28)
-        layer3 = _run_layer(m.layer3, layer2, block_stats, "layer3")  # (B, 1024, 14, 14)
-        layer4 = _run_layer(m.layer4, layer3, block_stats, "layer4")  # (B, 2048, 7, 7)
-        logits = m.fc(torch.flatten(m.avgpool(layer4), 1))  # (B, 1000)
+        with self._autocast():
+            stem = m.maxpool(m.relu(m.bn1(m.conv1(x))))  # (B, 64, 56, 56)
+            layer1 = _run_layer(m.layer1, stem, block_stats, "layer1")  # (B, 256, 56, 56)
+            if stage_grads:
+                layer1 = layer1.detach().requires_grad_()
+            layer2 = _run_layer(m.layer2, layer1, block_stats, "layer2")  # (B, 512, 28, 28)
+            layer3 = _run_layer(m.layer3, layer2, block_stats, "layer3")  # (B, 1024, 14, 14)
+            layer4 = _run_layer(m.layer4, layer3, block_stats, "layer4")  # (B, 2048, 7, 7)
+        logits = m.fc(torch.flatten(m.avgpool(layer4.float()), 1))  # (B, 1000); the head stays fp32
         return logits, dict(zip(STAGES, (stem, layer1, layer2, layer3, layer4)))
 
     def stage_cams(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> dict[str, np.ndarray]:
         """Grad-CAMs of layer1..layer4 for another class (or A minus B): one forward, one partial backward."""
         x = torch.from_numpy(explanation.input)[None].to(self.device)  # (1, 3, 224, 224)
+        x = x.contiguous(memory_format=self._memory_format)
         with torch.enable_grad():
             logits, stages = self.forward_stages(x, stage_grads=True)
             score = logits[0, check_class(cam_class)]
@@ -180,8 +195,8 @@ class Explainer:
         grads = torch.autograd.grad(score, acts)
         cams = {}
         for name, act, grad in zip(CAM_STAGES, acts, grads):
-            alpha = grad[0].mean(dim=(1, 2))  # (C,) spatial mean of the gradient
-            cams[name] = _cam_from(act.detach()[0], alpha).cpu().numpy()
+            alpha = grad[0].float().mean(dim=(1, 2))  # (C,) spatial mean of the gradient
+            cams[name] = _numpy(_cam_from(act.detach()[0], alpha))
         return cams
 
     def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
@@ -199,13 +214,13 @@ class Explainer:
         the spatial mean of the gradient, which for avgpool+fc is ``direction / (h*w)``.
         """
         _, h, w = layer4.shape
-        return _cam_from(layer4, direction.to(layer4.dtype) / (h * w), size)
+        return _cam_from(layer4, direction.float() / (h * w), size)
 
     def class_cam(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
         """Grad-CAM at layer4 for another class (or A minus B) of an explained image, no model run."""
         with torch.inference_mode():
             layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)
-            return self.layer4_gradcam(layer4, self.class_direction(cam_class, contrast)).cpu().numpy()
+            return _numpy(self.layer4_gradcam(layer4, self.class_direction(cam_class, contrast)))
 
     def logit_parts(self, explanation: Explanation, cam_class: int) -> LogitParts:
         """Split the class's logit into per-channel contributions of the pooled layer4 features."""
@@ -215,6 +230,11 @@ class Explainer:
             contributions = (weight * pooled).cpu().numpy()
             bias = float(self.model.fc.bias[cam_class])
         return LogitParts(cam_class, float(explanation.logits[cam_class]), bias, contributions)
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    """float32, C-contiguous, on the CPU (CUDA activations may be channels-last or fp16)."""
+    return tensor.detach().float().cpu().contiguous().numpy()
 
 
 def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[BlockStats] | None, name: str) -> torch.Tensor:

@@ -142,8 +142,13 @@ def build_model(state: dict[str, torch.Tensor] | None, source: str) -> nn.Module
 
 
 def _place(model: nn.Module, device: torch.device) -> nn.Module:
-    """Eval mode, frozen parameters, on the device. Parameters never need gradients here."""
+    """Eval mode, frozen parameters, on the device (channels-last on CUDA, where it is faster).
+
+    Parameters never need gradients here.
+    """
     model.eval().requires_grad_(False)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
     return model.to(device)
 
 

@@ -98,3 +98,13 @@ def test_method_choices_say_how_long_they_take():
     choices = dict((value, label) for label, value in app.method_choices(0.1))
     assert choices["Grad-CAM"] == "Grad-CAM (instant)"
     assert choices["Score-CAM"].startswith("Score-CAM (≈") and "s here" in choices["Score-CAM"]
+
+
+def test_live_frames_get_labels_heatmap_and_a_rate(handlers, explainer, photos):
+    frame = np.asarray(load_image(photos[0]))  # (H, W, 3) uint8, as the webcam stream delivers
+    labels, heatmap, done, info = handlers.live(frame, 0.0)
+    assert labels == explainer.explain(load_image(photos[0])).label_confidences
+    assert Image.open(heatmap).format == "PNG" and "ms per frame" in info and "frames/s" not in info
+    _, _, later, info = handlers.live(frame, done)
+    assert later > done and "frames/s" in info
+    assert handlers.live(None, later) == (None, None, later, "")

@@ -1,0 +1,49 @@
+"""Frames per second the live webcam handler sustains on this machine (server side).
+
+    python bench/bench_live.py [--seconds S] [--device cpu|cuda] [--json]
+
+Feeds 640×480 frames (a webcam's usual size) to the same handler the page's live tab streams
+to, back to back, and reports frames per second and the median time per frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402
+from resnet import Explainer, load_image, load_weights  # noqa: E402
+from resnet.runtime import tune_allocator  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to stream (default 10)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    tune_allocator()
+    handlers = app.Handlers(Explainer(load_weights("random", device=args.device)))
+    frames = [np.asarray(load_image(p).resize((640, 480))) for p in sorted((ROOT / "assets").glob("*.jpg"))]
+    handlers.live(frames[0], 0.0)  # warm-up
+    durations, last, start = [], 0.0, time.perf_counter()
+    while time.perf_counter() - start < args.seconds:
+        begin = time.perf_counter()
+        _, _, last, _ = handlers.live(frames[len(durations) % len(frames)], last)
+        durations.append(time.perf_counter() - begin)
+    elapsed = time.perf_counter() - start
+    result = {"frames": len(durations), "fps": len(durations) / elapsed, "ms_per_frame": statistics.median(durations) * 1000}
+    print(json.dumps(result) if args.json else f"{result['fps']:.1f} frames/s, {result['ms_per_frame']:.1f} ms per frame (median)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Time from ``python app.py`` to the first answered request, and peak memory while serving.
+
+    python bench/bench_startup.py [--requests N] [--json]
+
+Writes a seeded ResNet50 checkpoint to a temporary folder (a local weights file, as a user
+would pass with --weights), starts the app on a free loopback port, calls /explain with
+gradio_client as soon as the server answers, then N more times, and reads the server's peak
+resident memory (VmHWM) from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torchvision.models import resnet50
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def memory_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=30, help="requests after the first (default 30)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    from gradio_client import Client, handle_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = Path(tmp) / "resnet50.pth"
+        torch.manual_seed(0)
+        torch.save(resnet50().state_dict(), checkpoint)
+        port = free_port()
+        image = handle_file(str(ROOT / "assets" / "chelsea.jpg"))
+        start = time.perf_counter()
+        server = subprocess.Popen(
+            [sys.executable, "app.py", "--weights", str(checkpoint), "--port", str(port), "--device", "cpu"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RESNET_OFFLINE": "1"},
+        )
+        try:
+            while True:
+                try:
+                    client = Client(f"http://127.0.0.1:{port}", verbose=False)
+                    break
+                except Exception:  # not listening yet
+                    if server.poll() is not None or time.perf_counter() - start > 120:
+                        raise SystemExit("the app did not start")
+                    time.sleep(0.05)
+            client.predict(image, api_name="/explain")
+            first_answer_s = time.perf_counter() - start
+            rss_after_first = memory_kb(server.pid, "VmRSS")
+            for _ in range(args.requests):
+                client.predict(image, api_name="/explain")
+            result = {
+                "first_answer_s": first_answer_s,
+                "rss_after_first_mb": rss_after_first / 1024,
+                "peak_rss_mb": memory_kb(server.pid, "VmHWM") / 1024,
+                "rss_after_requests_mb": memory_kb(server.pid, "VmRSS") / 1024,
+                "requests": args.requests + 1,
+            }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key:>22}: {value:.2f}" if isinstance(value, float) else f"{key:>22}: {value}")
+
+
+if __name__ == "__main__":
+    main()
