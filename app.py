@@ -41,7 +41,11 @@ EXAMPLES = sorted(ASSETS.glob("*.jpg"))
 MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
 CONCURRENCY = 2  # explanations computed at once (the model is shared, threads are safe)
-SCRATCH_DIR = Path(tempfile.gettempdir()) / "resnet-explainer"
+CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S = 60, 600  # served files live 10 minutes (Blocks.delete_cache)
+# Pictures are written straight into Gradio's cache folder (same rule as Gradio's own), so it
+# serves them without another copy and deletes them with its cache.
+GRADIO_CACHE = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+SCRATCH_DIR = GRADIO_CACHE / "resnet-explainer"
 NO_IMAGE = "No image yet: upload a photo, paste one, take a webcam snapshot, or click an example."
 NO_CONTRAST = -1  # dropdown value for "no contrast class"
 CSS = ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
@@ -80,13 +84,14 @@ class UntrustedImage(gr.Image):
 
 
 class ScratchFiles:
-    """Files handed to Gradio, which copies them into its own cache; ours are pruned by age.
+    """Files handed to Gradio: pictures and reports, pruned by age.
 
     Images are PNG-encoded here with fast compression (``render.PNG_COMPRESS_LEVEL``) instead
-    of letting Gradio encode PIL images at its slower default.
+    of letting Gradio encode PIL images at its slower default. Gradio deletes the files it
+    served on its schedule; pruning here also catches any that were never handed out.
     """
 
-    def __init__(self, root: Path = SCRATCH_DIR, max_age_s: float = 600, prune_every_s: float = 30):
+    def __init__(self, root: Path = SCRATCH_DIR, max_age_s: float = CACHE_MAX_AGE_S, prune_every_s: float = 30):
         self.root = root
         self.max_age_s = max_age_s
         self.prune_every_s = prune_every_s
@@ -351,7 +356,7 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
     handlers = Handlers(explainer)
     classes = [(f"{name} ({i})", i) for i, name in enumerate(explainer.weights.categories)]
     block_names = [f"{stage}.{i}" for stage, n in zip(CAM_STAGES, (3, 4, 6, 3)) for i in range(n)]
-    with gr.Blocks(title="ResNet50 Explainer", delete_cache=(600, 3600)) as demo:
+    with gr.Blocks(title="ResNet50 Explainer", delete_cache=(CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S)) as demo:
         view = gr.State(None, time_to_live=3600)
         gr.Markdown(
             "# ResNet50 Explainer\n"
@@ -455,9 +460,9 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, host: str, port: int, **kwargs) -> None:
+def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, **kwargs) -> None:
     """Start the server with the product's limits (tests use this too)."""
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    demo.queue(max_size=queue_size, default_concurrency_limit=CONCURRENCY)
     demo.launch(
         server_name=host,
         server_port=port,
@@ -478,7 +483,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"{DEFAULT_SPEC} (default, or ${SPEC_ENV}), IMAGENET1K_V1, random, or a .pth/.safetensors path",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    parser.add_argument("--precision", default="fp32", help="fp32 (default), or fp16 / bf16 autocast (GPU)")
+    parser.add_argument("--precision", default="auto", help="auto (fp16 on CUDA, fp32 on CPU), fp32, fp16 or bf16")
     parser.add_argument(
         "--host",
         default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),

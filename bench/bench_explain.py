@@ -9,6 +9,7 @@ median of ``--repeats`` runs after warm-up. Ratios compare figures from this sam
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import io
 import json
@@ -122,16 +123,25 @@ def http_figures(repeats: int, tmp: Path, device: str) -> dict[str, float]:
         outputs = [gr.Label(num_top_classes=5), gr.Image(type="filepath", format="png"), gr.Gallery(format="png")]
         gr.Button().click(lambda path: (fixed_labels, str(dot), fixed_gallery), image, outputs, api_name="explain")
 
-    figures = {}
+    clients = {}
     for name, demo in (("http", product), ("http_null", null)):
         port = free_port()
         app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-        client = Client(f"http://127.0.0.1:{port}", verbose=False)
-        call = lambda: client.predict(handle_file(str(IMAGE)), api_name="/explain")  # noqa: E731
-        figures[name] = median_ms(call, repeats, torch.device("cpu"))
+        clients[name] = Client(f"http://127.0.0.1:{port}", verbose=False)
+    # Alternate the two endpoints call by call, so drift in machine load hits both alike.
+    times: dict[str, list[float]] = {name: [] for name in clients}
+    for round_ in range(repeats + 3):
+        for name, client in clients.items():
+            start = time.perf_counter()
+            client.predict(handle_file(str(IMAGE)), api_name="/explain")
+            if round_ >= 3:  # warm-up rounds
+                times[name].append((time.perf_counter() - start) * 1000)
+    for client in clients.values():
         client.close()
-        demo.close()
-    return figures
+    with contextlib.redirect_stdout(sys.stderr):  # Gradio announces the closing on stdout
+        product.close()
+        null.close()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def free_port() -> int:

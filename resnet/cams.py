@@ -39,15 +39,15 @@ METHODS: dict[str, Method] = {
     m.label: m
     for m in [
         Method("Grad-CAM", "GradCAM", 1),  # served by the engine's exact fast path
-        Method("Grad-CAM++", "GradCAMPlusPlus", 4),
-        Method("HiResCAM", "HiResCAM", 4),
-        Method("XGradCAM", "XGradCAM", 4),
-        Method("LayerCAM", "LayerCAM", 4),
+        Method("Grad-CAM++", "GradCAMPlusPlus", 5),
+        Method("HiResCAM", "HiResCAM", 3),
+        Method("XGradCAM", "XGradCAM", 3),
+        Method("LayerCAM", "LayerCAM", 3),
         Method("Eigen-CAM", "EigenCAM", 4),
-        Method("EigenGrad-CAM", "EigenGradCAM", 4),
-        Method("FullGrad", "FullGrad", 25),
-        Method("Score-CAM", "ScoreCAM", 500),  # one masked forward per layer4 channel (2048)
-        Method("Ablation-CAM", "AblationCAM", 700),  # one ablated forward per layer4 channel
+        Method("EigenGrad-CAM", "EigenGradCAM", 6),
+        Method("FullGrad", "FullGrad", 70),
+        Method("Score-CAM", "ScoreCAM", 1400),  # one masked forward per layer4 channel (2048)
+        Method("Ablation-CAM", "AblationCAM", 1700),  # one ablated forward per layer4 channel
     ]
 }
 DEFAULT_METHOD = "Grad-CAM"

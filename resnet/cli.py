@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="IMAGENET1K_V2 (default, or $RESNET_WEIGHTS), IMAGENET1K_V1, random, or a .pth/.safetensors path",
     )
     explain.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    explain.add_argument("--precision", default="fp32", help="fp32 (default), or fp16 / bf16 autocast (GPU)")
+    explain.add_argument("--precision", default="auto", help="auto (fp16 on CUDA, fp32 on CPU), fp32, fp16 or bf16")
     explain.add_argument("--json", action="store_true", help="print the JSON records to stdout")
     explain.add_argument("--method", default=DEFAULT_METHOD, help=f"CAM method: {', '.join(METHODS)}")
     explain.add_argument("--target", default=None, help="class to explain, id or name (default: top-1)")

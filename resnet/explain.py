@@ -91,15 +91,17 @@ class LogitParts:
 class Explainer:
     """Runs the model on images. Holds only read-only state; safe to share across threads."""
 
-    def __init__(self, weights: LoadedWeights, precision: str = "fp32"):
-        """``precision``: ``fp32`` (default), or ``fp16`` / ``bf16`` autocast for the network body
-        (the fc head always runs in fp32). Reduced precision is opt-in: its error could only be
-        checked here on untrained networks, which amplify it (see tests/test_precision.py)."""
+    def __init__(self, weights: LoadedWeights, precision: str = "auto"):
+        """``precision``: ``fp32``, or ``fp16`` / ``bf16`` autocast for the network body (the fc
+        head always runs in fp32); ``auto`` is fp16 on CUDA and fp32 on the CPU. The tests check
+        fp16 against fp32 on the CPU with this same code path."""
         self.weights = weights
         self.model = weights.model
         self.device = weights.device
+        if precision == "auto":
+            precision = "fp16" if self.device.type == "cuda" else "fp32"
         if precision not in PRECISIONS:
-            raise ValueError(f"Unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}.")
+            raise ValueError(f"Unknown precision {precision!r}; choose auto or one of {', '.join(PRECISIONS)}.")
         self.precision = precision
         self._memory_format = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
 

@@ -88,11 +88,14 @@ def feature_grid(
 ) -> Image.Image:
     """A square-ish grid of channel maps, one pixel per activation unless ``min_tile`` asks for more.
 
+    The result is a palette image (255 colours of ``cmap`` plus white for the gaps): a third of
+    the bytes of RGB, so it encodes and travels about three times faster.
+
     Args:
         maps: (N, H, W) channel maps, shown in order.
         min_tile: smallest tile side in pixels; maps are enlarged by a whole factor to reach it
             (a 7×7 map becomes 56×56 for ``min_tile=56``). 0 keeps one pixel per activation,
-            for a browser to scale up (cheap to encode and send).
+            for a browser to scale up.
         value_range: (low, high) shared by all tiles; None scales each map to its own range.
         cmap: matplotlib colormap name.
     """
@@ -100,18 +103,30 @@ def feature_grid(
     low, high = value_range if value_range else (maps.min(axis=(1, 2)), maps.max(axis=(1, 2)))
     low, high = np.broadcast_to(low, (count,))[:, None, None], np.broadcast_to(high, (count,))[:, None, None]
     scaled = np.where(high > low, (maps - low) / np.where(high > low, high - low, 1), 0)  # (N, H, W) in [0, 1]
-    tiles = colorize(np.clip(scaled, 0, 1), cmap)  # (N, H, W, 3)
+    tiles = np.rint(np.clip(scaled, 0, 1) * (_GAP - 1)).astype(np.uint8)  # palette indices 0..254
     factor = max(1, -(-min_tile // height))
     if factor > 1:
         tiles = tiles.repeat(factor, axis=1).repeat(factor, axis=2)
     columns = int(np.ceil(np.sqrt(count)))
     rows = -(-count // columns)
     tile_h, tile_w, gap = height * factor, width * factor, 1
-    grid = np.full((rows * (tile_h + gap) - gap, columns * (tile_w + gap) - gap, 3), 255, np.uint8)
+    grid = np.full((rows * (tile_h + gap) - gap, columns * (tile_w + gap) - gap), _GAP, np.uint8)
     for n, tile in enumerate(tiles):
         top, left = (n // columns) * (tile_h + gap), (n % columns) * (tile_w + gap)
         grid[top : top + tile_h, left : left + tile_w] = tile
-    return Image.fromarray(grid)
+    image = Image.fromarray(grid, mode="L").convert("P")
+    image.putpalette(_palette(cmap))
+    return image
+
+
+_GAP = 255  # palette index of the white gaps between tiles
+
+
+@lru_cache(maxsize=8)
+def _palette(cmap: str) -> list[int]:
+    """255 colours of ``cmap`` (indices 0..254) and white (255), flattened RGB."""
+    colours = (colormaps[cmap](np.linspace(0, 1, _GAP))[:, :3] * 255).round().astype(np.uint8)
+    return [*colours.flatten().tolist(), 255, 255, 255]
 
 
 def feature_grids(

@@ -16,21 +16,7 @@ from PIL import Image
 
 import app
 from resnet import Explainer, load_image, load_weights
-from conftest import ROOT, pick_free_port
-
-
-@pytest.fixture(scope="module")
-def server(explainer):
-    port = pick_free_port()
-    demo = app.build_demo(explainer)
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}"
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return Client(server, verbose=False)
+from conftest import ROOT
 
 
 def get_json(url: str) -> dict:

@@ -1,10 +1,8 @@
 """Reduced precision and the CUDA path.
 
-The CPU tests run the same code path the GPU would use with ``--precision fp16`` (autocast,
-fp32 head, the same CAM maths). Untrained networks are chaotic: the seeded test network turns
-fp16 rounding into a 5-9% relative error at layer4, so these tests check that the path works
-and tracks fp32 closely in aggregate, not the tight tolerance a trained network would show.
-The tests marked ``gpu`` run only where CUDA is available (bench/gpu_check.sh).
+The CPU tests run the code path the GPU uses by default (fp16 autocast for the body, fp32 head,
+the same CAM maths) and check it stays within tolerance of fp32. The tests marked ``gpu`` check
+the CUDA path itself and run only where a GPU is present (bench/gpu_check.sh).
 """
 
 from __future__ import annotations
@@ -15,59 +13,58 @@ import torch
 
 from resnet import Explainer, load_image, load_weights
 
+# (logits: max |difference| / logit std, top-5 must match?, CAM, stage CAMs: max |difference|)
+TOLERANCES = {"fp16": (0.02, True, 0.02, 0.1), "bf16": (0.15, False, 0.1, 0.3)}
+
 
 @pytest.fixture(scope="module")
 def images(photos):
     return [load_image(p) for p in photos]
 
 
-def test_fp16_autocast_path_tracks_fp32(weights, explainer, images):
-    """(bf16, with 3 fewer mantissa bits, misses even these loose bounds on the chaotic test net.)"""
-    reduced = Explainer(weights, precision="fp16")
-    agree = 0
+def assert_within(reference: Explainer, candidate: Explainer, images, precision: str):
+    logit_tol, same_top5, cam_tol, stage_tol = TOLERANCES[precision]
     for image in images:
-        want = explainer.explain(image, all_stages=True, blocks=True)
-        got = reduced.explain(image, cam_class=want.cam_class, all_stages=True, blocks=True)
-        assert got.logits.dtype == np.float32 and np.isfinite(got.logits).all()
-        assert np.corrcoef(got.logits, want.logits)[0, 1] > 0.98
-        layer4_error = np.linalg.norm(got.stages["layer4"] - want.stages["layer4"]) / np.linalg.norm(want.stages["layer4"])
-        assert layer4_error < 0.2
-        assert np.abs(got.cam - want.cam).mean() < 0.05
-        assert len(got.blocks) == 16 and set(got.stage_cams) == set(want.stage_cams)
-        agree += got.top5[0].index == want.top5[0].index
-    assert agree >= len(images) // 2
+        want = reference.explain(image, all_stages=True)
+        got = candidate.explain(image, cam_class=want.cam_class, all_stages=True)
+        assert got.logits.dtype == np.float32
+        assert np.abs(got.logits - want.logits).max() < logit_tol * want.logits.std()
+        assert got.top5[0].index == want.top5[0].index
+        if same_top5:
+            assert [p.index for p in got.top5] == [p.index for p in want.top5]
+        assert np.abs(got.cam - want.cam).max() < cam_tol
+        for name, cam in want.stage_cams.items():
+            assert np.abs(got.stage_cams[name] - cam).max() < stage_tol, name
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_autocast_stays_within_tolerance_of_fp32(weights, explainer, images, precision):
+    assert explainer.precision == "fp32"  # the CPU default
+    assert_within(explainer, Explainer(weights, precision=precision), images, precision)
 
 
 def test_unknown_precision_is_refused(weights):
-    with pytest.raises(ValueError, match="choose one of fp32, fp16, bf16"):
+    with pytest.raises(ValueError, match="choose auto or one of fp32, fp16, bf16"):
         Explainer(weights, precision="int8")
 
 
-@pytest.fixture
-def exact_cuda_fp32():
-    """Without TF32, CUDA fp32 should match the CPU to float rounding."""
+@pytest.mark.gpu
+def test_cuda_default_is_channels_last_fp16_within_tolerance(checkpoint, explainer, images):
+    gpu = Explainer(load_weights(str(checkpoint), device="cuda"))
+    assert gpu.precision == "fp16"
+    assert gpu.model.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    assert_within(explainer, gpu, images, "fp16")
+
+
+@pytest.mark.gpu
+def test_cuda_fp32_without_tf32_matches_cpu(checkpoint, explainer, images):
     saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    yield
-    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
-
-
-@pytest.mark.gpu
-def test_cuda_fp32_matches_cpu(checkpoint, explainer, images, exact_cuda_fp32):
-    gpu = Explainer(load_weights(str(checkpoint), device="cuda"))
-    assert gpu.model.conv1.weight.is_contiguous(memory_format=torch.channels_last)
-    for image in images:
-        want = explainer.explain(image, all_stages=True)
-        got = gpu.explain(image, cam_class=want.cam_class, all_stages=True)
-        np.testing.assert_allclose(got.logits, want.logits, atol=5e-3 * want.logits.std())
-        np.testing.assert_allclose(got.cam, want.cam, atol=1e-2)
-        for name, cam in want.stage_cams.items():
-            np.testing.assert_allclose(got.stage_cams[name], cam, atol=5e-2, err_msg=name)
-
-
-@pytest.mark.gpu
-def test_cuda_fp16_path_runs_and_tracks_fp32(checkpoint, explainer, images):
-    gpu = Explainer(load_weights(str(checkpoint), device="cuda"), precision="fp16")
-    for image in images:
-        want, got = explainer.explain(image), gpu.explain(image)
-        assert np.corrcoef(got.logits, want.logits)[0, 1] > 0.98
+    try:
+        gpu = Explainer(load_weights(str(checkpoint), device="cuda"), precision="fp32")
+        for image in images:
+            want, got = explainer.explain(image), gpu.explain(image)
+            np.testing.assert_allclose(got.logits, want.logits, atol=1e-3 * want.logits.std())
+            np.testing.assert_allclose(got.cam, want.cam, atol=1e-3)
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved

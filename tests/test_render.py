@@ -29,7 +29,7 @@ def test_feature_scales_share_or_do_not_share_a_range():
 
     def corner_colour(scale, stage):
         grids = dict(zip(stages, render.feature_grids(stages, count=2, scale=scale)))
-        return tuple(np.asarray(grids[stage][0])[1, 1])  # first tile, a cell holding the map's maximum
+        return tuple(np.asarray(grids[stage][0].convert("RGB"))[1, 1])  # first tile, a cell holding the map's maximum
 
     high = tuple(render.colorize(np.array([[1.0]]), render.FEATURE_CMAP)[0, 0])
     assert corner_colour("per channel", "a") == high
@@ -48,8 +48,9 @@ def test_overlay_is_the_crop_plus_a_legend():
 
 def test_grid_tiles_keep_one_pixel_per_activation_or_a_whole_factor():
     maps = np.arange(2 * 7 * 7, dtype=np.float32).reshape(2, 7, 7)
-    native = np.asarray(render.feature_grid(maps))
+    native = np.asarray(render.feature_grid(maps).convert("RGB"))
     assert native.shape == (7, 7 * 2 + 1, 3)  # two tiles side by side, 1-pixel gap
-    enlarged = np.asarray(render.feature_grid(maps, min_tile=56))
+    assert tuple(native[0, 7]) == (255, 255, 255)  # the gap
+    enlarged = np.asarray(render.feature_grid(maps, min_tile=56).convert("RGB"))
     assert enlarged.shape == (56, 56 * 2 + 1, 3)
     assert (enlarged[:8, :8] == native[0, 0]).all()  # each activation became an 8×8 block
