@@ -5,17 +5,21 @@ Per image NAME it writes ``NAME_cam.png`` (overlay with legend), ``NAME_<stage>.
 (``logits``: 1000 float32; ``cam``: 224×224 float32 in [0, 1] over the crop the model saw;
 with ``--stages`` ``cam_layer1``..``cam_layer4``; with ``--blocks`` ``block_ratio`` and
 ``block_cosine``, 16 float32 each in network order).
+Folders are walked; images go through the model in batches; ``summary.csv`` and
+``summary.json`` list every image; a re-run skips images already done with the same options.
 A bad file is reported and skipped; the exit code is 1 if any image failed, 2 if nothing ran.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from . import render
 from .cams import DEFAULT_METHOD, METHODS, Heatmaps, method_named
@@ -25,12 +29,14 @@ from .report import build_report
 from .runtime import tune_allocator
 from .weights import LoadedWeights, load_weights
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}  # walked in folders
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m resnet", description="Explain ResNet50 predictions.")
     commands = parser.add_subparsers(dest="command", required=True)
     explain = commands.add_parser("explain", help="top-5, Grad-CAM and stage feature maps for images")
-    explain.add_argument("images", nargs="+", type=Path, help="image files")
+    explain.add_argument("images", nargs="+", type=Path, help="image files and/or folders (walked recursively)")
     explain.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     explain.add_argument(
         "--weights",
@@ -45,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--contrast", default=None, help="explain 'target and not CONTRAST' (id or name)")
     explain.add_argument("--stages", action="store_true", help="also Grad-CAMs of layer1..layer4 into the .npz")
     explain.add_argument("--blocks", action="store_true", help="also residual block statistics into .npz and .json")
+    explain.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
+    explain.add_argument("--no-resume", action="store_true", help="redo images an earlier run already finished")
     return parser
 
 
@@ -57,23 +65,54 @@ class Options:
         self.contrast = None if args.contrast is None else find_class(args.contrast, categories)
         self.stages, self.blocks = args.stages, args.blocks
 
+    def as_dict(self) -> dict:
+        """What a record must match to be reused when a run resumes."""
+        return {"method": self.method, "target": self.target, "contrast": self.contrast, "stages": self.stages, "blocks": self.blocks}
 
-def explain_one(image: Path, explainer: Explainer, heatmaps: Heatmaps, options: Options) -> tuple[Explanation, dict]:
-    """Run the engine for one image; return the explanation and the arrays for the .npz."""
+
+def collect_images(inputs: list[Path]) -> list[tuple[Path, str]]:
+    """(image, output stem) pairs: files as given, folders walked in sorted order.
+
+    Stems are stable across runs (so a re-run can resume) and unique: a file in a folder is
+    named by its path inside that folder (``birds/owl.jpg`` -> ``birds__owl``), and repeats
+    get ``-2``, ``-3``.
+    """
+    found: list[tuple[Path, str]] = []
+    for item in inputs:
+        if item.is_dir():
+            for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+                found.append((path, "__".join(path.relative_to(item).with_suffix("").parts)))
+        else:
+            found.append((item, item.stem))
+    seen: dict[str, int] = {}
+    unique = []
+    for path, stem in found:
+        seen[stem] = seen.get(stem, 0) + 1
+        unique.append((path, stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
+    return unique
+
+
+def explain_chunk(
+    chunk: list[tuple[Path, object]], explainer: Explainer, heatmaps: Heatmaps, options: Options
+) -> list[tuple[Explanation, dict]]:
+    """Explain loaded images in one batch; return each explanation with the arrays for its .npz."""
     stage_cams_now = options.stages and options.contrast is None
-    explanation = explainer.explain(load_image(image), options.target, all_stages=stage_cams_now, blocks=options.blocks)
-    cam_class = explanation.cam_class
-    arrays = {
-        "logits": explanation.logits,
-        "cam": heatmaps.heatmap(explanation, options.method, cam_class, options.contrast),
-    }
-    if options.stages:
-        stage_cams = explanation.stage_cams or explainer.stage_cams(explanation, cam_class, options.contrast)
-        arrays.update({f"cam_{name}": cam for name, cam in stage_cams.items()})
-    if options.blocks:
-        arrays["block_ratio"] = np.array([b.ratio for b in explanation.blocks])
-        arrays["block_cosine"] = np.array([b.cosine for b in explanation.blocks])
-    return explanation, {k: v.astype(np.float32) for k, v in arrays.items()}
+    images = [image for _, image in chunk]
+    explanations = explainer.explain_batch(
+        images, [options.target] * len(images), all_stages=stage_cams_now, blocks=options.blocks
+    )
+    results = []
+    for explanation in explanations:
+        cam_class = explanation.cam_class
+        arrays = {"logits": explanation.logits, "cam": heatmaps.heatmap(explanation, options.method, cam_class, options.contrast)}
+        if options.stages:
+            stage_cams = explanation.stage_cams or explainer.stage_cams(explanation, cam_class, options.contrast)
+            arrays.update({f"cam_{name}": cam for name, cam in stage_cams.items()})
+        if options.blocks:
+            arrays["block_ratio"] = np.array([b.ratio for b in explanation.blocks])
+            arrays["block_cosine"] = np.array([b.cosine for b in explanation.blocks])
+        results.append((explanation, {k: v.astype(np.float32) for k, v in arrays.items()}))
+    return results
 
 
 def write_outputs(
@@ -94,20 +133,34 @@ def write_outputs(
     record.update(
         build_report(weights, explanation, cam_class=explanation.cam_class, method=options.method, contrast=options.contrast)
     )
+    record["options"] = options.as_dict()
     record["files"] = [*pictures, f"{stem}.npz"]
-    (out / f"{stem}.json").write_text(json.dumps(record, indent=2))
+    (out / f"{stem}.json").write_text(json.dumps(record, indent=2))  # written last: marks the image done
     return record
 
 
-def unique_stems(images: list[Path]) -> list[str]:
-    """File stems, made unique (``cat``, ``cat-2``) so same-named files do not overwrite."""
-    seen: dict[str, int] = {}
-    stems = []
-    for image in images:
-        count = seen.get(image.stem, 0) + 1
-        seen[image.stem] = count
-        stems.append(image.stem if count == 1 else f"{image.stem}-{count}")
-    return stems
+def finished_record(out: Path, stem: str, image: Path, options: Options) -> dict | None:
+    """The record of an earlier run for this image and these options, if all its files are there."""
+    try:
+        record = json.loads((out / f"{stem}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    same = record.get("image") == str(image) and record.get("options") == options.as_dict()
+    return record if same and all((out / name).exists() for name in record.get("files", [])) else None
+
+
+def write_summary(out: Path, records: list[dict]) -> None:
+    """summary.json (every record) and summary.csv (one line per image)."""
+    (out / "summary.json").write_text(json.dumps(records, indent=2))
+    with open(out / "summary.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "status", "top1", "top1_probability", "top5", "explained_class", "error"])
+        for r in records:
+            if "error" in r:
+                writer.writerow([r["image"], "error", "", "", "", "", r["error"]])
+            else:
+                top5 = ";".join(p["name"] for p in r["top5"])
+                writer.writerow([r["image"], "ok", r["top5"][0]["name"], f"{r['top5'][0]['probability']:.6f}", top5, r["explained_class"]["name"], ""])
 
 
 def explain_command(args: argparse.Namespace) -> int:
@@ -127,22 +180,47 @@ def explain_command(args: argparse.Namespace) -> int:
     print(f"using {weights.describe()}", file=sys.stderr)
     heatmaps = Heatmaps(explainer)
     args.out.mkdir(parents=True, exist_ok=True)
-    records, failures = [], 0
-    for image, stem in zip(args.images, unique_stems(args.images)):
-        try:
-            explanation, arrays = explain_one(image, explainer, heatmaps, options)
-        except (ValueError, OSError) as err:
-            failures += 1
-            print(f"error: {image}: {err}", file=sys.stderr)
-            records.append({"image": str(image), "error": str(err)})
-            continue
-        records.append(write_outputs(stem, args.out, image, explanation, arrays, weights, options))
-        if not args.json:
-            best = explanation.top5[0]
-            print(f"{image}: {best.name} ({best.probability:.1%}) -> {args.out / stem}_cam.png")
+    images = collect_images(args.images)
+    if not images:
+        print("error: no images found (looked for " + ", ".join(sorted(IMAGE_SUFFIXES)) + ")", file=sys.stderr)
+        return 2
+    records: dict[int, dict] = {}
+    todo = []
+    for i, (image, stem) in enumerate(images):
+        previous = None if args.no_resume else finished_record(args.out, stem, image, options)
+        if previous:
+            records[i] = previous
+        else:
+            todo.append(i)
+    if len(records):
+        print(f"resuming: {len(records)} of {len(images)} images already done in {args.out}", file=sys.stderr)
+    progress = tqdm(total=len(images), initial=len(records), unit="image", desc="explaining", file=sys.stderr, disable=None)
+    batch_size = 1 if options.blocks else max(1, args.batch_size)
+    for start in range(0, len(todo), batch_size):
+        chunk = []
+        for i in todo[start : start + batch_size]:
+            image = images[i][0]
+            try:
+                chunk.append((i, load_image(image)))
+            except (ValueError, OSError) as err:
+                records[i] = {"image": str(image), "error": str(err)}
+                progress.write(f"error: {image}: {err}", file=sys.stderr)
+                progress.update(1)
+        if chunk:
+            for (i, _), (explanation, arrays) in zip(chunk, explain_chunk(chunk, explainer, heatmaps, options)):
+                image, stem = images[i]
+                records[i] = write_outputs(stem, args.out, image, explanation, arrays, weights, options)
+                if not args.json:
+                    best = explanation.top5[0]
+                    progress.write(f"{image}: {best.name} ({best.probability:.1%}) -> {args.out / stem}_cam.png", file=sys.stdout)
+            progress.update(len(chunk))
+    progress.close()
+    ordered = [records[i] for i in range(len(images))]
+    write_summary(args.out, ordered)
     if args.json:
-        print(json.dumps(records, indent=2))
-    if failures == len(args.images):
+        print(json.dumps(ordered, indent=2))
+    failures = sum("error" in r for r in ordered)
+    if failures == len(ordered):
         return 2
     return 1 if failures else 0
 

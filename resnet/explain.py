@@ -120,33 +120,54 @@ class Explainer:
             all_stages: also Grad-CAMs of layer1..layer4 (adds one partial backward pass).
             blocks: also the statistics of the 16 residual blocks (no extra pass).
         """
-        x, crop = model_input(image, self.weights.transforms)  # (1, 3, 224, 224)
-        x = x.to(self.device).contiguous(memory_format=self._memory_format)
-        block_stats: list[BlockStats] | None = [] if blocks else None
+        return self.explain_batch([image], [cam_class], all_stages=all_stages, blocks=blocks)[0]
+
+    def explain_batch(
+        self,
+        images: list[Image.Image],
+        cam_classes: list[int | None] | None = None,
+        *,
+        all_stages: bool = False,
+        blocks: bool = False,
+    ) -> list[Explanation]:
+        """Explain several images with one batched forward pass (see ``explain``)."""
+        inputs = [model_input(image, self.weights.transforms) for image in images]
+        x = torch.cat([x for x, _ in inputs]).to(self.device)  # (B, 3, 224, 224)
+        x = x.contiguous(memory_format=self._memory_format)
+        count = len(images)
+        cam_classes = cam_classes or [None] * count
+        block_stats: list[list[BlockStats]] | None = [[] for _ in range(count)] if blocks else None
         grad_mode = torch.enable_grad() if all_stages else torch.inference_mode()
         with grad_mode:
             logits, stages = self.forward_stages(x, block_stats, stage_grads=all_stages)
-            cam_class = int(logits[0].argmax()) if cam_class is None else check_class(cam_class)
-            cams = self._stage_gradcams(stages, logits[0, cam_class]) if all_stages else None
+            chosen = [int(logits[i].argmax()) if c is None else check_class(c) for i, c in enumerate(cam_classes)]
+            # The images are independent (eval mode), so one backward of the summed scores
+            # gives every image the gradient of its own score.
+            cams = self._stage_gradcams(stages, logits[range(count), chosen].sum()) if all_stages else None
         with torch.inference_mode():
             logits = logits.detach().float()
-            probabilities = logits.softmax(dim=1)[0]  # (1000,)
-            layer4 = stages["layer4"].detach()[0]  # (2048, 7, 7)
-            cam = self.layer4_gradcam(layer4, self.class_direction(cam_class))
-        top = probabilities.topk(TOP_K)
-        names = self.weights.categories
-        return Explanation(
-            input=_numpy(x[0]),
-            crop=crop,
-            logits=_numpy(logits[0]),
-            probabilities=_numpy(probabilities),
-            top5=[Prediction(int(i), names[int(i)], float(p)) for p, i in zip(top.values, top.indices)],
-            cam_class=cam_class,
-            cam=_numpy(cam),
-            stages={name: _numpy(act[0]) for name, act in stages.items()},
-            stage_cams=cams,
-            blocks=block_stats,
-        )
+            probabilities = logits.softmax(dim=1)  # (B, 1000)
+            layer4 = stages["layer4"].detach()  # (B, 2048, 7, 7)
+            top = probabilities.topk(TOP_K)  # (B, 5)
+            results = []
+            names = self.weights.categories
+            for i in range(count):
+                cam = self.layer4_gradcam(layer4[i], self.class_direction(chosen[i]))
+                results.append(
+                    Explanation(
+                        input=_numpy(x[i]),
+                        crop=inputs[i][1],
+                        logits=_numpy(logits[i]),
+                        probabilities=_numpy(probabilities[i]),
+                        top5=[Prediction(int(k), names[int(k)], float(p)) for p, k in zip(top.values[i], top.indices[i])],
+                        cam_class=chosen[i],
+                        cam=_numpy(cam),
+                        stages={name: _numpy(act[i]) for name, act in stages.items()},
+                        stage_cams=cams[i] if cams else None,
+                        blocks=block_stats[i] if blocks else None,
+                    )
+                )
+        return results
 
     def warm_up(self) -> float:
         """Run the model twice on a blank input (first-call set-up); return the second run's seconds."""
@@ -160,7 +181,7 @@ class Explainer:
             return time.perf_counter() - start
 
     def forward_stages(
-        self, x: torch.Tensor, block_stats: list[BlockStats] | None = None, stage_grads: bool = False
+        self, x: torch.Tensor, block_stats: list[list[BlockStats]] | None = None, stage_grads: bool = False
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The torchvision ResNet forward, stage by stage. Returns logits (B, 1000) and activations.
 
@@ -189,16 +210,17 @@ class Explainer:
             score = logits[0, check_class(cam_class)]
             if contrast is not None:
                 score = score - logits[0, check_class(contrast)]
-            return self._stage_gradcams(stages, score)
+            return self._stage_gradcams(stages, score)[0]
 
-    def _stage_gradcams(self, stages: dict[str, torch.Tensor], score: torch.Tensor) -> dict[str, np.ndarray]:
-        """Grad-CAM at every stage from one backward pass of ``score`` (a scalar logit)."""
+    def _stage_gradcams(self, stages: dict[str, torch.Tensor], score: torch.Tensor) -> list[dict[str, np.ndarray]]:
+        """Grad-CAM at every stage, for every image, from one backward pass of ``score``."""
         acts = [stages[name] for name in CAM_STAGES]
         grads = torch.autograd.grad(score, acts)
-        cams = {}
+        cams = [{} for _ in range(acts[0].shape[0])]
         for name, act, grad in zip(CAM_STAGES, acts, grads):
-            alpha = grad[0].float().mean(dim=(1, 2))  # (C,) spatial mean of the gradient
-            cams[name] = _numpy(_cam_from(act.detach()[0], alpha))
+            alphas = grad.float().mean(dim=(2, 3))  # (B, C) spatial mean of the gradient
+            for i, alpha in enumerate(alphas):
+                cams[i][name] = _numpy(_cam_from(act.detach()[i], alpha))
         return cams
 
     def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
@@ -239,8 +261,8 @@ def _numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().float().cpu().contiguous().numpy()
 
 
-def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[BlockStats] | None, name: str) -> torch.Tensor:
-    """Run one residual stage; with ``stats``, block by block, recording what each block adds."""
+def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[list[BlockStats]] | None, name: str) -> torch.Tensor:
+    """Run one residual stage; with ``stats`` (a list per image), block by block, recording what each block adds."""
     if stats is None:
         return layer(x)
     for i, block in enumerate(layer):
@@ -248,7 +270,8 @@ def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[BlockStats] | 
         out = block.relu(block.bn1(block.conv1(x)))
         out = block.relu(block.bn2(block.conv2(out)))
         residual = block.bn3(block.conv3(out))  # F(x)
-        stats.append(_block_stats(f"{name}.{i}", residual.detach()[0], shortcut.detach()[0]))
+        for image_stats, r, s in zip(stats, residual.detach(), shortcut.detach()):
+            image_stats.append(_block_stats(f"{name}.{i}", r, s))
         x = block.relu(residual + shortcut)
     return x
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from resnet import load_image
@@ -98,3 +101,35 @@ def test_cli_other_method_and_bad_choices(tmp_path, checkpoint, photos):
     assert bad.returncode == 2 and "Unknown CAM method 'magic'" in bad.stderr
     bad = run_cli(str(photos[1]), "--weights", str(checkpoint), "--out", str(out), "--target", "tabbby")
     assert bad.returncode == 2 and "Did you mean 'tabby'" in bad.stderr
+
+
+def test_batch_over_folders_with_summary_and_resume(tmp_path, checkpoint, explainer, photos):
+    folder = tmp_path / "photos"
+    (folder / "more").mkdir(parents=True)
+    for photo in photos[:3]:
+        (folder / photo.name).write_bytes(photo.read_bytes())
+    (folder / "more" / photos[3].name).write_bytes(photos[3].read_bytes())
+    (folder / "more" / "broken.jpg").write_text("not a picture")
+    (folder / "readme.txt").write_text("skipped: not an image suffix")
+    out = tmp_path / "out"
+    args = [str(folder), "--weights", str(checkpoint), "--out", str(out), "--device", "cpu", "--batch-size", "3"]
+    first = run_cli(*args)
+    assert first.returncode == 1, first.stderr  # one bad file, the rest done
+    rows = list(csv.DictReader(open(out / "summary.csv")))
+    assert [Path(r["image"]).name for r in rows] == sorted(p.name for p in photos[:3]) + ["broken.jpg", photos[3].name]
+    assert [r["status"] for r in rows].count("error") == 1
+    for row in rows:
+        if row["status"] == "ok":
+            expected = explainer.explain(load_image(row["image"]))
+            assert row["top1"] == expected.top5[0].name
+            assert float(row["top1_probability"]) == pytest.approx(expected.top5[0].probability, abs=1e-5)
+    assert (out / f"more__{photos[3].stem}.json").exists()  # named by its path inside the folder
+    assert len(json.loads((out / "summary.json").read_text())) == 5
+
+    done_before = {p.name: p.stat().st_mtime_ns for p in out.glob("*_cam.png")}
+    (out / f"{photos[0].stem}.json").unlink()  # as if the first run had stopped before this one
+    second = run_cli(*args)
+    assert "resuming: 3 of 5 images already done" in second.stderr
+    redone = [name for name, mtime in done_before.items() if (out / name).stat().st_mtime_ns != mtime]
+    assert redone == [f"{photos[0].stem}_cam.png"]
+    assert len(list(csv.DictReader(open(out / "summary.csv")))) == 5

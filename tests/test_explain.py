@@ -109,3 +109,15 @@ def test_concurrent_calls_return_each_their_own_answer(explainer, images, result
 def test_class_out_of_range_is_a_clear_error(explainer, images):
     with pytest.raises(ValueError, match="choose 0..999"):
         explainer.explain(images[0], cam_class=1000)
+
+
+def test_batch_equals_one_by_one(explainer, images):
+    batch = explainer.explain_batch(images[:3], [None, 281, None], all_stages=True, blocks=True)
+    for image, cam_class, got in zip(images[:3], [None, 281, None], batch):
+        want = explainer.explain(image, cam_class, all_stages=True, blocks=True)
+        assert got.cam_class == want.cam_class and [p.index for p in got.top5] == [p.index for p in want.top5]
+        np.testing.assert_allclose(got.logits, want.logits, atol=1e-4)
+        np.testing.assert_allclose(got.cam, want.cam, atol=1e-5)
+        for name in want.stage_cams:
+            np.testing.assert_allclose(got.stage_cams[name], want.stage_cams[name], atol=1e-4)
+        np.testing.assert_allclose([b.ratio for b in got.blocks], [b.ratio for b in want.blocks], rtol=1e-4)
