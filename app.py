@@ -23,6 +23,7 @@ import pandas as pd
 from PIL import Image
 
 from resnet import Explainer, Explanation, load_image, load_weights, render
+from resnet.architecture import architecture, architecture_table, image_story
 from resnet.cams import DEFAULT_METHOD, METHODS, Heatmaps
 from resnet.explain import CAM_STAGES
 from resnet.report import build_report
@@ -58,6 +59,19 @@ BLOCKS_CAPTION = (
     "that correction is (near 0: the block barely changes the signal); **cosine** says whether it "
     "reinforces the signal (> 0) or works against it (< 0). The map shows ‖F(x)‖ at each position "
     "of the chosen block: where in the image that block changes the most."
+)
+LEARN_INTRO = (
+    "**ResNet50** turns a 224×224 photo into 1000 class scores in six parts. The **stem** (a 7×7 "
+    "convolution and a max-pool) shrinks the image 4× and finds edges and colours. Four **stages** "
+    "follow; each halves the resolution (except the first) and doubles the channels, so the maps get "
+    "coarser and more abstract. The **head** averages each of the 2048 final maps to one number and a "
+    "single linear layer turns them into the 1000 scores.\n\n"
+    "Every stage is a stack of **bottleneck blocks**. A block squeezes the channels with a 1×1 "
+    "convolution, looks at 3×3 neighbourhoods, and expands the channels again with another 1×1: that "
+    "is its **residual branch F(x)**. The **shortcut** carries the block's input x around the branch "
+    "unchanged (or through a 1×1 projection where the shape changes), and the block outputs "
+    "relu(F(x) + x). So each block only has to learn a *correction* to what it receives, which is why "
+    "50 layers can be trained at all. The table below is measured from the loaded model itself."
 )
 LOGIT_CAPTION = (
     "ResNet50's score for a class is a sum over the 2048 channels of layer4: "
@@ -151,7 +165,16 @@ class Handlers:
     # -- the public API ---------------------------------------------------------------------
 
     def explain(self, image_path: str | None) -> tuple[dict[str, float], str, Gallery]:
-        """One image in; top-5 confidences, Grad-CAM overlay PNG and stage feature-map PNGs out."""
+        """Explain what a ResNet50 trained on ImageNet-1k sees in an image.
+
+        Args:
+            image_path: the image (JPEG, PNG, WebP, GIF, BMP or TIFF).
+
+        Returns:
+            The top-5 ImageNet classes with probabilities, a Grad-CAM heatmap PNG of where the
+            model looked for the top-1 class, and PNG grids of the most active feature maps of
+            the stem and the four residual stages.
+        """
         result = self.explainer.explain(self._load(image_path))
         overlay = render.cam_overlay(result.crop, result.cam, self._target_text(result.cam_class, None))
         return result.label_confidences, self.files.png(overlay), self._pngs(render.feature_grids(result.stages))
@@ -176,6 +199,7 @@ class Handlers:
             self._stage_gallery(view, cmap, alpha),
             self.features(view, channels, scale),
             *self._block_panels(explanation, block),
+            image_story(explanation, self.categories),
         )
 
     def retarget(self, view, cam_class, contrast, method, cmap, alpha, progress=gr.Progress(track_tqdm=True)):
@@ -315,7 +339,7 @@ class Handlers:
         return self.files.json(report)
 
     def _cleared(self):
-        return (None, None, gr.update(choices=[], value=None), gr.update(), gr.update(), None, "", "", None, [], None, [], [], None, None)
+        return (None, None, gr.update(choices=[], value=None), gr.update(), gr.update(), None, "", "", None, [], None, [], [], None, None, "")
 
 
 def _road_text(road: float) -> str:
@@ -424,6 +448,10 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
                     live_labels = gr.Label(label="Top-5, live", num_top_classes=5)
                 live_info = gr.Markdown()
                 live_last = gr.State(0.0)
+            with gr.Tab("Learn ResNet50"):
+                gr.Markdown(LEARN_INTRO)
+                gr.Markdown(architecture_table(architecture(explainer)))
+                learn_story = gr.Markdown("Explain an image to see what its residual blocks did.")
             with gr.Tab("Where the logit comes from"):
                 gr.Markdown(LOGIT_CAPTION)
                 logit_text = gr.Markdown()
@@ -435,7 +463,9 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
 
         heatmap_panels = [heatmap, faith, logit_text, logit_plot, logit_maps, report]
         analyze_inputs = [image, method, cmap, alpha, channels, scale, block]
-        analyze_outputs = [view, labels, top5, any_class, contrast, *heatmap_panels, stage_gallery, gallery, block_plot, block_image]
+        analyze_outputs = [
+            view, labels, top5, any_class, contrast, *heatmap_panels, stage_gallery, gallery, block_plot, block_image, learn_story,
+        ]
         private = dict(api_visibility="private")
         button.click(on_gpu(handlers.explain), image, [labels, heatmap, gallery], api_name="explain").then(
             on_gpu(handlers.analyze), analyze_inputs, analyze_outputs, **private
@@ -495,6 +525,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         help="port (default 7860, or $GRADIO_SERVER_PORT)",
     )
+    parser.add_argument("--mcp", action="store_true", help="also serve /explain as an MCP tool (needs gradio[mcp])")
     return parser.parse_args(argv)
 
 
@@ -512,7 +543,7 @@ def main(argv: list[str] | None = None) -> None:
     tune_allocator()
     forward_seconds = explainer.warm_up()
     log.info("Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000)
-    launch(build_demo(explainer, forward_seconds), args.host, args.port)
+    launch(build_demo(explainer, forward_seconds), args.host, args.port, mcp_server=args.mcp)
 
 
 if __name__ == "__main__":

@@ -106,3 +106,18 @@ def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert "could not be loaded" in output  # the warning is in the log too
+
+
+def test_mcp_server_offers_explain_as_a_tool(explainer, free_port):
+    demo = app.build_demo(explainer)
+    app.launch(demo, "127.0.0.1", free_port, prevent_thread_lock=True, quiet=True, mcp_server=True)
+    try:
+        tools = get_json(f"http://127.0.0.1:{free_port}/gradio_api/mcp/schema")
+    finally:
+        demo.close()
+    assert [tool["name"] for tool in tools] == ["explain"]
+    assert "top-5" in tools[0]["description"] and "image_path" in tools[0]["inputSchema"]["properties"]
+
+
+def test_mcp_flag():
+    assert app.parse_args(["--mcp"]).mcp and not app.parse_args([]).mcp

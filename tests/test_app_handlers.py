@@ -28,7 +28,8 @@ def analyzed(handlers, photos):
 
 
 def test_analyze_fills_every_panel(handlers, explainer, photos, analyzed):
-    view, labels, top5, any_class, contrast, heatmap, faith, logit_text, logit_plot, logit_maps, report, stages, features, block_plot, block_image = analyzed
+    (view, labels, top5, any_class, contrast, heatmap, faith, logit_text, logit_plot, logit_maps, report, stages, features,
+     block_plot, block_image, story) = analyzed
     expected = explainer.explain(load_image(photos[2]), blocks=True)
     assert labels == expected.label_confidences
     assert top5["value"] == any_class["value"] == expected.cam_class
@@ -44,6 +45,8 @@ def test_analyze_fills_every_panel(handlers, explainer, photos, analyzed):
     top = logit_plot["contribution"].to_numpy()
     assert (top[:8] > 0).all() and (top[8:] < 0).all()
     assert f"logit {expected.logits[expected.cam_class]:.3f}" in logit_text
+    strongest = max(expected.blocks, key=lambda b: b.ratio)
+    assert f"**{strongest.name}**" in story and f"{strongest.ratio:.2f}×" in story
     report_json = json.loads(open(report).read())
     assert report_json["explained_class"]["index"] == expected.cam_class
     assert len(report_json["blocks"]) == 16
