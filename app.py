@@ -29,6 +29,7 @@ from resnet.explain import CAM_STAGES
 from resnet.report import build_report
 from resnet.runtime import tune_allocator
 from resnet.weights import DEFAULT_SPEC, SPEC_ENV
+from ui_text import I18N, text
 
 try:
     import spaces  # on Hugging Face ZeroGPU Spaces: GPU work must run inside spaces.GPU
@@ -53,32 +54,6 @@ CSS = ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at
 
 Gallery = list[tuple[Image.Image, str]]
 
-BLOCKS_CAPTION = (
-    "Each bottleneck block computes **output = relu(F(x) + x)**: the shortcut carries x through "
-    "unchanged and the residual branch F adds a correction. **‖F(x)‖ / ‖shortcut‖** says how big "
-    "that correction is (near 0: the block barely changes the signal); **cosine** says whether it "
-    "reinforces the signal (> 0) or works against it (< 0). The map shows ‖F(x)‖ at each position "
-    "of the chosen block: where in the image that block changes the most."
-)
-LEARN_INTRO = (
-    "**ResNet50** turns a 224×224 photo into 1000 class scores in six parts. The **stem** (a 7×7 "
-    "convolution and a max-pool) shrinks the image 4× and finds edges and colours. Four **stages** "
-    "follow; each halves the resolution (except the first) and doubles the channels, so the maps get "
-    "coarser and more abstract. The **head** averages each of the 2048 final maps to one number and a "
-    "single linear layer turns them into the 1000 scores.\n\n"
-    "Every stage is a stack of **bottleneck blocks**. A block squeezes the channels with a 1×1 "
-    "convolution, looks at 3×3 neighbourhoods, and expands the channels again with another 1×1: that "
-    "is its **residual branch F(x)**. The **shortcut** carries the block's input x around the branch "
-    "unchanged (or through a 1×1 projection where the shape changes), and the block outputs "
-    "relu(F(x) + x). So each block only has to learn a *correction* to what it receives, which is why "
-    "50 layers can be trained at all. The table below is measured from the loaded model itself."
-)
-LOGIT_CAPTION = (
-    "ResNet50's score for a class is a sum over the 2048 channels of layer4: "
-    "**logit = Σₖ fc.weight[class, k] × mean(channel k) + bias**. The chart shows the channels "
-    "that push this score up (positive) and down (negative) most; the maps show where in the "
-    "image those channels fire."
-)
 
 
 class UntrustedImage(gr.Image):
@@ -382,84 +357,76 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
     block_names = [f"{stage}.{i}" for stage, n in zip(CAM_STAGES, (3, 4, 6, 3)) for i in range(n)]
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=(CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S)) as demo:
         view = gr.State(None, time_to_live=3600)
-        gr.Markdown(
-            "# ResNet50 Explainer\n"
-            "See what a ResNet50 trained on ImageNet-1k thinks your image shows, where it looked "
-            "(Grad-CAM and nine other CAM methods), what each residual stage and block does, and "
-            "which channels make up the score."
-        )
+        gr.Markdown(text("intro"))
         gr.HTML(weights_banner(explainer))
         with gr.Row():
             with gr.Column(scale=1):
                 image = UntrustedImage(
-                    label="Your image", type="filepath", sources=["upload", "webcam", "clipboard"], height=360
+                    label=text("your_image"), type="filepath", sources=["upload", "webcam", "clipboard"], height=360
                 )
-                button = gr.Button("Explain", variant="primary")
-                gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=image, label="Example photos")
-                with gr.Accordion("Display", open=False):
-                    cmap = gr.Dropdown(list(render.COLORMAPS), value=render.HEATMAP_CMAP, label="Heatmap colormap")
-                    alpha = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Heatmap opacity")
+                button = gr.Button(text("explain"), variant="primary")
+                gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=image, label=text("examples"))
+                with gr.Accordion(text("display"), open=False):
+                    cmap = gr.Dropdown(list(render.COLORMAPS), value=render.HEATMAP_CMAP, label=text("colormap"))
+                    alpha = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=text("opacity"))
             with gr.Column(scale=1):
-                labels = gr.Label(label="Top-5 ImageNet classes", num_top_classes=5)
-                top5 = gr.Radio(label="Explain one of the top-5", choices=[])
+                labels = gr.Label(label=text("top5"), num_top_classes=5)
+                top5 = gr.Radio(label=text("pick_top5"), choices=[])
                 with gr.Row():
-                    any_class = gr.Dropdown(classes, label="…or any ImageNet class (type to search)", filterable=True)
+                    any_class = gr.Dropdown(classes, value=None, label=text("any_class"), filterable=True)
                     contrast = gr.Dropdown(
-                        [("(none)", NO_CONTRAST), *classes], value=NO_CONTRAST, label="…and not (why A and not B)"
+                        [("(none)", NO_CONTRAST), *classes], value=NO_CONTRAST, label=text("contrast")
                     )
-                method = gr.Dropdown(method_choices(forward_seconds), value=DEFAULT_METHOD, label="CAM method (layer4)")
+                method = gr.Dropdown(method_choices(forward_seconds), value=DEFAULT_METHOD, label=text("method"))
                 heatmap = gr.Image(
-                    label="Heatmap on the 224×224 crop the model saw", type="filepath", format="png", interactive=False
+                    label=text("heatmap"), type="filepath", format="png", interactive=False
                 )
                 with gr.Row():
-                    faith_button = gr.Button("Measure faithfulness (ROAD, 8 extra passes)", size="sm")
-                    report = gr.DownloadButton("Download JSON report", size="sm")
+                    faith_button = gr.Button(text("faithfulness"), size="sm")
+                    report = gr.DownloadButton(text("report"), size="sm")
                 faith = gr.Markdown()
         with gr.Tabs():
-            with gr.Tab("Feature maps"):
+            with gr.Tab(text("tab_features")):
                 with gr.Row():
-                    channels = gr.Slider(4, 64, value=16, step=1, label="Channels per stage")
-                    scale = gr.Radio(list(render.FEATURE_SCALES), value="per channel", label="Colour scale")
+                    channels = gr.Slider(4, 64, value=16, step=1, label=text("channels"))
+                    scale = gr.Radio(list(render.FEATURE_SCALES), value="per channel", label=text("colour_scale"))
                 gallery = gr.Gallery(
-                    label="The most active channels of the stem and each residual stage (one pixel per activation)",
+                    label=text("features"),
                     columns=5, format="png", object_fit="contain", height=300, elem_classes="pixelated",
                 )
-            with gr.Tab("Grad-CAM at every stage"):
-                gr.Markdown("Grad-CAM of the chosen class at the output of each stage, from one backward pass.")
-                stage_gallery = gr.Gallery(label="layer1 .. layer4", columns=4, format="png", object_fit="contain", height=300)
-            with gr.Tab("Residual blocks"):
-                gr.Markdown(BLOCKS_CAPTION)
+            with gr.Tab(text("tab_stages")):
+                gr.Markdown(text("stages_caption"))
+                stage_gallery = gr.Gallery(label=text("stages"), columns=4, format="png", object_fit="contain", height=300)
+            with gr.Tab(text("tab_blocks")):
+                gr.Markdown(text("blocks_caption"))
                 block_plot = gr.LinePlot(
                     x="block", y="value", color="series", x_title="bottleneck block, input to output",
-                    y_title="value", tooltip=["block", "series", "value"], height=280, label="What each block adds",
+                    y_title="value", tooltip=["block", "series", "value"], height=280, label=text("blocks_plot"),
                     x_label_angle=-45,
                 )
                 with gr.Row():
-                    block = gr.Dropdown(block_names, value="layer4.2", label="Block for the map")
-                    block_image = gr.Image(label="‖F(x)‖ at each position", type="filepath", format="png", interactive=False, height=240)
-            with gr.Tab("Live webcam"):
-                gr.Markdown(
-                    "Point your webcam: the top-5 and the Grad-CAM overlay follow the stream. Frames that "
-                    "arrive while one is being explained are dropped, so the view never lags behind."
-                )
+                    block = gr.Dropdown(block_names, value="layer4.2", label=text("block_choice"))
+                    block_image = gr.Image(label=text("block_map"), type="filepath", format="png", interactive=False, height=240)
+            with gr.Tab(text("tab_live")):
+                gr.Markdown(text("live_caption"))
                 with gr.Row():
-                    live_cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy", height=300)
-                    live_heatmap = gr.Image(label="Grad-CAM, live", type="filepath", format="png", interactive=False, height=300)
-                    live_labels = gr.Label(label="Top-5, live", num_top_classes=5)
+                    live_cam = gr.Image(label=text("webcam"), sources=["webcam"], streaming=True, type="numpy", height=300)
+                    live_heatmap = gr.Image(label=text("live_heatmap"), type="filepath", format="png", interactive=False, height=300)
+                    live_labels = gr.Label(label=text("live_top5"), num_top_classes=5)
                 live_info = gr.Markdown()
                 live_last = gr.State(0.0)
-            with gr.Tab("Learn ResNet50"):
-                gr.Markdown(LEARN_INTRO)
+            with gr.Tab(text("tab_learn")):
+                gr.Markdown(text("learn_intro"))
                 gr.Markdown(architecture_table(architecture(explainer)))
-                learn_story = gr.Markdown("Explain an image to see what its residual blocks did.")
-            with gr.Tab("Where the logit comes from"):
-                gr.Markdown(LOGIT_CAPTION)
+                learn_story = gr.Markdown(text("learn_waiting"))
+            with gr.Tab(text("tab_logit")):
+                gr.Markdown(text("logit_caption"))
                 logit_text = gr.Markdown()
                 logit_plot = gr.BarPlot(
-                    x="channel", y="contribution", color="effect", sort="-y", height=280, label="Channel contributions",
+                    x="channel", y="contribution", color="effect", sort="-y", height=280, label=text("logit_plot"),
                     color_map={"raises the score": "#d62728", "lowers the score": "#1f77b4"},
                 )
-                logit_maps = gr.Gallery(label="Those channels' layer4 maps", columns=8, format="png", height=220)
+                logit_maps = gr.Gallery(label=text("logit_maps"), columns=8, format="png", height=220)
 
         heatmap_panels = [heatmap, faith, logit_text, logit_plot, logit_maps, report]
         analyze_inputs = [image, method, cmap, alpha, channels, scale, block]
@@ -473,7 +440,7 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
         image.change(on_gpu(handlers.analyze), analyze_inputs, analyze_outputs, trigger_mode="always_last", **private)
         live_cam.stream(
             on_gpu(handlers.live), [live_cam, live_last], [live_labels, live_heatmap, live_last, live_info],
-            stream_every=0.1, trigger_mode="always_last", time_limit=600, concurrency_id="live", **private,
+            stream_every=0.1, time_limit=600, concurrency_id="live", **private,
         )
         retarget_outputs = [view, *heatmap_panels, top5, any_class]
         for trigger, chosen_class in ((top5.input, top5), (any_class.input, any_class), (contrast.input, any_class), (method.input, any_class)):
@@ -501,6 +468,7 @@ def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, 
         show_error=True,
         allowed_paths=[str(ASSETS)],
         css=CSS,
+        i18n=I18N,
         **kwargs,
     )
 

@@ -1,0 +1,149 @@
+"""The page in a real browser: Debian's Chromium driven by Playwright, against the launched app.
+
+Screenshots go to ``artifacts/``. Without Chromium these tests are skipped, unless
+``REQUIRE_BROWSER=1`` (set by .ci/run, which installs it) turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from resnet import load_image
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+CAMERA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+WAIT_MS = 60_000
+
+if not CHROMIUM.exists() or not __import__("importlib").util.find_spec("playwright"):
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError("REQUIRE_BROWSER=1 but Chromium (apt-get install chromium) or playwright is missing")
+    pytest.skip("needs Debian's Chromium and the playwright package", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS + CAMERA_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="en-US", permissions=["camera"])
+    page = context.new_page()
+    page.goto(server)
+    expect(page.get_by_text("Example photos")).to_be_visible(timeout=WAIT_MS)
+    yield page
+    context.close()
+
+
+def expect_explained(page, top1: str | None = None):
+    """Wait until the label, the heatmap and the stage gallery are shown."""
+    label = page.locator(".output-class, [data-testid='label-output-value']").first
+    if top1:
+        expect(page.get_by_text(top1, exact=True).first).to_be_visible(timeout=WAIT_MS)
+    else:
+        expect(label).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("layer4 · 2048×7×7")).to_be_visible(timeout=WAIT_MS)
+    heatmap = page.locator("img[src*='resnet-explainer']").first
+    expect(heatmap).to_be_visible(timeout=WAIT_MS)
+
+
+def test_example_click_shows_labels_heatmap_weights_and_stages(page, explainer, weights, photos):
+    chelsea = next(p for p in photos if p.stem == "chelsea")
+    expected = explainer.explain(load_image(chelsea)).top5[0].name
+    page.locator("img[src*='chelsea']").first.click()
+    expect_explained(page, expected)
+    expect(page.get_by_text(weights.describe())).to_be_visible()
+    for caption in ("stem · 64×56×56", "layer1 · 256×56×56", "layer2 · 512×28×28", "layer3 · 1024×14×14"):
+        expect(page.get_by_text(caption)).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "explain.png"), full_page=True)
+
+
+def test_upload_from_disk(page, explainer, photos):
+    coffee = next(p for p in photos if p.stem == "coffee")
+    expected = explainer.explain(load_image(coffee)).top5[0].name
+    page.locator("input[type=file]").first.set_input_files(str(coffee))
+    expect_explained(page, expected)
+
+
+def test_bad_upload_shows_the_message(page, tmp_path):
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("not a photo")
+    page.locator("input[type=file]").first.set_input_files(str(fake))
+    expect(page.get_by_text(re.compile("not an image that can be read")).first).to_be_visible(timeout=WAIT_MS)
+
+
+def test_page_follows_the_browser_language(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server)
+    expect(page.get_by_text("示例照片")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_role("button", name="解释", exact=True)).to_be_visible()
+    expect(page.get_by_role("tab", name="了解 ResNet50")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "zh-CN.png"), full_page=True)
+    context.close()
+
+
+def test_language_can_be_switched_in_settings(page):
+    expect(page.get_by_role("button", name="Explain", exact=True)).to_be_visible()
+    page.get_by_text("Settings").click()
+    language = page.get_by_label("Language")
+    language.click()
+    page.get_by_role("option", name=re.compile("中文")).first.click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("示例照片")).to_be_visible(timeout=WAIT_MS)
+
+
+def test_webcam_snapshot_from_chromiums_fake_camera(page):
+    page.get_by_label("Capture from camera").first.click()
+    page.get_by_role("button", name="Click to Access Webcam").first.click()
+    shutter = page.get_by_label("capture photo").first
+    expect(shutter).to_be_visible(timeout=WAIT_MS)
+    time.sleep(1)  # let the fake camera deliver frames
+    shutter.click()
+    expect_explained(page)
+    page.screenshot(path=str(ARTIFACTS / "webcam.png"), full_page=True)
+
+
+def test_live_tab_streams_without_a_backlog(page):
+    """The fake camera streams; answers keep coming; after Stop at most one more arrives.
+
+    The frame rate the page reports is written to artifacts/ (a figure, not a pass/fail bound).
+    """
+    page.get_by_role("tab", name="Live webcam").click()
+    page.get_by_role("button", name="Click to Access Webcam").last.click()
+    page.locator("button:has-text('Record'):visible").click()
+    info = page.get_by_text(re.compile(r"frames/s · \d+ ms per frame on the server"))
+    expect(info).to_be_visible(timeout=WAIT_MS)
+    answers, began = [], time.monotonic()
+    while time.monotonic() - began < 8:
+        text = info.first.inner_text()
+        if not answers or answers[-1] != text:
+            answers.append(text)
+        time.sleep(0.01)
+    assert len(answers) > 5
+    rates = [float(re.match(r"([\d.]+) frames/s", a).group(1)) for a in answers]
+    page.locator("button:has-text('Stop'):visible").first.click()
+    stopped, after = time.monotonic(), []
+    while time.monotonic() - stopped < 3:
+        text = info.first.inner_text()
+        if text != (after or answers)[-1]:
+            after.append(text)
+        time.sleep(0.01)
+    assert len(after) <= 1  # no queue of stale frames kept being answered
+    median = sorted(rates)[len(rates) // 2]
+    (ARTIFACTS / "live_browser_fps.txt").write_text(f"{median:.1f} frames/s served to Chromium's fake camera (median)\n")
+    print(f"live: {median:.1f} frames/s in the browser")
