@@ -8,6 +8,7 @@ Importing this module builds nothing and loads no weights; ``main()`` does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from resnet.cams import DEFAULT_METHOD, METHODS, Heatmaps
 from resnet.explain import CAM_STAGES
 from resnet.report import build_report
 from resnet.runtime import tune_allocator
-from resnet.weights import DEFAULT_SPEC, SPEC_ENV
+from resnet.weights import DEFAULT_SPEC, SPEC_ENV, pending_download
 from ui_text import I18N, text
 
 try:
@@ -473,6 +474,23 @@ def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, 
     )
 
 
+@contextlib.contextmanager
+def notice_page(host: str, port: int, message: str, refresh_s: int = 10):
+    """Serve a page that says ``message`` (and reloads itself) while the block runs.
+
+    Used for the first download of the weights, so a visitor of a starting Space sees what is
+    happening instead of an error; the real app takes the port afterwards.
+    """
+    with gr.Blocks(title="ResNet50 Explainer: starting") as notice:
+        gr.Markdown(f"# ResNet50 Explainer is starting\n\n{message}\n\nThis page reloads itself every {refresh_s} s.")
+        gr.Timer(refresh_s).tick(None, js="() => { window.location.reload(); }", api_visibility="private")
+    notice.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False)
+    try:
+        yield
+    finally:
+        notice.close()
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="ResNet50 Explainer web app")
     parser.add_argument(
@@ -500,8 +518,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
+    download = pending_download(args.weights)
+    waiting = (
+        notice_page(args.host, args.port, f"Downloading the {download.name} weights (about 100 MB) into the torch hub cache, once.")
+        if download
+        else contextlib.nullcontext()
+    )
     try:
-        weights = load_weights(args.weights, device=args.device, fallback=True)
+        with waiting:
+            weights = load_weights(args.weights, device=args.device, fallback=True)
     except ValueError as err:  # a bad path or corrupt checkpoint: say so, do not start
         raise SystemExit(f"error: {err}") from None
     try:

@@ -232,6 +232,15 @@ def _pretrained(name: str, device: torch.device, fallback: bool) -> LoadedWeight
     return _from_file(path, device, expected=name)
 
 
+def pending_download(spec: str | None = None) -> ResNet50_Weights | None:
+    """The enum member that ``load_weights(spec)`` would download now (not cached, not offline)."""
+    spec = spec or os.environ.get(SPEC_ENV) or DEFAULT_SPEC
+    weights = PRETRAINED.get(spec.upper())
+    if weights is None or _offline() or hub_checkpoint_path(weights).exists():
+        return None
+    return weights
+
+
 def load_weights(spec: str | None = None, device: str = "auto", fallback: bool = False) -> LoadedWeights:
     """Load ResNet50 weights by spec (see module docstring).
 

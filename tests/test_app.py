@@ -121,3 +121,27 @@ def test_mcp_server_offers_explain_as_a_tool(explainer, free_port):
 
 def test_mcp_flag():
     assert app.parse_args(["--mcp"]).mcp and not app.parse_args([]).mcp
+
+
+def test_a_notice_page_is_served_while_weights_download(free_port):
+    url = f"http://127.0.0.1:{free_port}"
+    with app.notice_page("127.0.0.1", free_port, "Downloading the IMAGENET1K_V2 weights"):
+        config = json.dumps(get_json(f"{url}/config"), ensure_ascii=False)
+        assert "Downloading the IMAGENET1K_V2 weights" in config
+        assert "window.location.reload()" in config
+    import socket
+
+    with socket.socket() as sock:  # the port is free again for the real app
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", free_port))
+
+
+def test_only_uncached_pretrained_weights_are_downloaded(monkeypatch, tmp_path, checkpoint):
+    from resnet.weights import pending_download
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("RESNET_OFFLINE")
+    assert pending_download("IMAGENET1K_V1").name == "IMAGENET1K_V1"
+    assert pending_download(str(checkpoint)) is None and pending_download("random") is None
+    monkeypatch.setenv("RESNET_OFFLINE", "1")
+    assert pending_download("IMAGENET1K_V1") is None

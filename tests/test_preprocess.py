@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import torch
 from PIL import Image, ImageCms
 from torchvision.models import ResNet50_Weights
 
+from corpus import STORED_AS, png_claiming
 from resnet.preprocess import load_image, model_input
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
@@ -24,16 +23,6 @@ def save(img: Image.Image, path, **kwargs):
 
 def pixel(img: Image.Image, xy) -> np.ndarray:
     return np.asarray(img)[xy[1], xy[0]].astype(int)
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims width×height pixels: a decompression bomb's shape."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 def test_grayscale_becomes_equal_rgb_channels(tmp_path):
@@ -93,24 +82,11 @@ def test_icc_profile_is_applied(tmp_path):
     assert np.abs(pixel(img, (4, 4)) - [10, 200, 90]).max() <= 2
 
 
-# exif_transpose undoes orientation o with this method; the file stores the inverse of it.
-STORED_AS = {
-    1: None,
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_270,
-}
-
-
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_gives_the_upright_picture(tmp_path, orientation):
     upright = Image.new("RGB", (64, 32), BLUE)  # landscape: red top-left quarter, blue elsewhere
     upright.paste(RED, (0, 0, 32, 16))
-    stored = upright.transpose(STORED_AS[orientation]) if STORED_AS[orientation] is not None else upright
+    stored = upright.transpose(STORED_AS[orientation]) if orientation in STORED_AS else upright
     exif = Image.Exif()
     exif[0x0112] = orientation
     img = load_image(save(stored, tmp_path / f"o{orientation}.jpg", exif=exif, quality=95))
@@ -127,14 +103,14 @@ def test_animation_uses_its_first_frame(tmp_path):
 
 def test_pixel_limit_is_checked_before_decoding(tmp_path):
     path = tmp_path / "bomb.png"
-    path.write_bytes(png_header_only(10_000, 6_000))  # 60 MP claimed in 100 bytes
+    path.write_bytes(png_claiming(10_000, 6_000))  # 60 MP claimed in 100 bytes
     with pytest.raises(ValueError, match="over the limit of 50,000,000"):
         load_image(path)
 
 
 def test_huge_decompression_bomb_is_refused(tmp_path):
     path = tmp_path / "bomb.png"
-    path.write_bytes(png_header_only(100_000, 100_000))
+    path.write_bytes(png_claiming(100_000, 100_000))
     with pytest.raises(ValueError, match="too large"):
         load_image(path)
 
