@@ -53,7 +53,8 @@ NO_IMAGE = "No image yet: upload a photo, paste one, take a webcam snapshot, or 
 NO_CONTRAST = -1  # dropdown value for "no contrast class"
 CSS = ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
 
-Gallery = list[tuple[Image.Image, str]]
+Pictures = list[tuple[Image.Image, str]]  # captioned pictures, before encoding
+Gallery = list[tuple[str, str]]  # captioned PNG files, as gr.Gallery takes them
 
 
 
@@ -238,8 +239,8 @@ class Handlers:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _pngs(self, gallery: Gallery) -> list[tuple[str, str]]:
-        return [(self.files.png(image), caption) for image, caption in gallery]
+    def _pngs(self, pictures: Pictures) -> Gallery:
+        return [(self.files.png(image), caption) for image, caption in pictures]
 
     def _load(self, image_path: str | None) -> Image.Image:
         if image_path is None:
@@ -280,7 +281,7 @@ class Handlers:
         )
         return self._overlay(view, cmap, alpha), "", summary, chart, maps, self._write_report(view, parts)
 
-    def _stage_gallery(self, view: View, cmap: str, alpha: float) -> list[tuple[str, str]]:
+    def _stage_gallery(self, view: View, cmap: str, alpha: float) -> Gallery:
         if view.stage_cams is None:
             return []
         target = self._target_text(view.cam_class, view.contrast)
