@@ -24,13 +24,14 @@ import pandas as pd
 from PIL import Image
 
 from resnet import Explainer, Explanation, load_image, load_weights, render
+from resnet.preprocess import ImageError
 from resnet.architecture import architecture, architecture_table, image_story
 from resnet.cams import DEFAULT_METHOD, METHODS, Heatmaps
 from resnet.explain import CAM_STAGES
 from resnet.report import build_report
 from resnet.runtime import tune_allocator
 from resnet.weights import DEFAULT_SPEC, SPEC_ENV, pending_download
-from ui_text import I18N, text
+from ui_text import I18N, message, text
 
 try:
     import spaces  # on Hugging Face ZeroGPU Spaces: GPU work must run inside spaces.GPU
@@ -141,7 +142,7 @@ class Handlers:
 
     # -- the public API ---------------------------------------------------------------------
 
-    def explain(self, image_path: str | None) -> tuple[dict[str, float], str, Gallery]:
+    def explain(self, image_path: str | None, request: gr.Request = None) -> tuple[dict[str, float], str, Gallery]:
         """Explain what a ResNet50 trained on ImageNet-1k sees in an image.
 
         Args:
@@ -152,18 +153,21 @@ class Handlers:
             model looked for the top-1 class, and PNG grids of the most active feature maps of
             the stem and the four residual stages.
         """
-        result = self.explainer.explain(self._load(image_path))
+        result = self.explainer.explain(self._load(image_path, request))
         overlay = render.cam_overlay(result.crop, result.cam, self._target_text(result.cam_class, None))
         return result.label_confidences, self.files.png(overlay), self._pngs(render.feature_grids(result.stages))
 
     # -- the page ---------------------------------------------------------------------------
 
-    def analyze(self, image_path, method, cmap, alpha, channels, scale, block, progress=gr.Progress(track_tqdm=True)):
+    def analyze(
+        self, image_path, method, cmap, alpha, channels, scale, block, request: gr.Request = None,
+        progress=gr.Progress(track_tqdm=True),
+    ):
         """A new image: one pass for everything, then every panel of the page."""
         if image_path is None:
             return self._cleared()
         progress(0, desc="Running ResNet50")
-        explanation = self.explainer.explain(self._load(image_path), all_stages=True, blocks=True)
+        explanation = self.explainer.explain(self._load(image_path, request), all_stages=True, blocks=True)
         view = replace(self._view(explanation, explanation.cam_class, None, method), stage_cams=explanation.stage_cams)
         top5 = [(f"{p.name} ({p.probability:.1%})", p.index) for p in explanation.top5]
         return (
@@ -242,13 +246,16 @@ class Handlers:
     def _pngs(self, pictures: Pictures) -> Gallery:
         return [(self.files.png(image), caption) for image, caption in pictures]
 
-    def _load(self, image_path: str | None) -> Image.Image:
+    def _load(self, image_path: str | None, request: gr.Request | None = None) -> Image.Image:
+        """Decode an upload; problems become a message in the browser's language."""
+        language = request.headers.get("accept-language") if request is not None else None
         if image_path is None:
-            raise gr.Error(NO_IMAGE)
+            raise gr.Error(message("no_image", NO_IMAGE, language))
         try:
             return load_image(image_path)
-        except ValueError as err:
-            raise gr.Error(str(err), title="Cannot use this image") from None
+        except ImageError as err:
+            title = message("cannot_use", "Cannot use this image", language)
+            raise gr.Error(message(err.code, str(err), language, **err.params), title=title) from None
 
     def _view(self, explanation: Explanation, cam_class: int, contrast: int | None, method: str) -> View:
         cam = self.heatmaps.heatmap(explanation, method, cam_class, contrast)

@@ -144,6 +144,30 @@ ZH = {
 
 I18N = gr.I18n(en=EN, **{"zh-CN": ZH})
 
+# Messages computed on the server, in Chinese; English ones come from resnet.preprocess.
+ZH_MESSAGES = {
+    "no_image": "还没有图片：请上传照片、粘贴图片、用摄像头拍照，或点击一个示例。",
+    "not_an_image": "这个文件不是可读取的图片（可能是空文件、文档或改了扩展名的文件）。请上传 JPEG、PNG、WebP、GIF、BMP 或 TIFF 照片。",
+    "bomb": "图片太大，无法处理（{detail}）。请缩小到 {limit:,} 像素以下。",
+    "over_limit": "图片为 {width}×{height} = {pixels:,} 像素，超过了 {limit:,} 的上限。请缩小图片后重试。",
+    "no_pixels": "图片没有像素（{width}×{height}）。",
+    "corrupt": "这个 {format} 文件已截断或损坏，无法解码（{detail}）。请重新保存或导出后再上传。",
+    "cannot_use": "无法使用这张图片",
+}
+
+
+def wants_chinese(accept_language: str | None) -> bool:
+    """True when the browser's first language preference is Chinese (``zh``, ``zh-CN``, ...)."""
+    first = (accept_language or "").split(",")[0].strip().lower()
+    return first.startswith("zh")
+
+
+def message(code: str, english: str, accept_language: str | None, **params) -> str:
+    """A server message in the browser's language (Chinese or English)."""
+    if wants_chinese(accept_language) and code in ZH_MESSAGES:
+        return ZH_MESSAGES[code].format(**params)
+    return english
+
 
 def text(key: str) -> gr.i18n.I18nData:
     """The translatable text for ``key`` (raises KeyError for unknown keys, so typos fail early)."""

@@ -24,40 +24,52 @@ WHITE = (255, 255, 255)
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 
+# Why a file cannot be used, as message templates; a UI may translate them by their code.
+IMAGE_ERRORS = {
+    "not_an_image": "This file is not an image that can be read (it may be empty, a document or a renamed file). "
+    "Upload a JPEG, PNG, WebP, GIF, BMP or TIFF photo.",
+    "bomb": "The image is too large to process ({detail}). Resize it below {limit:,} pixels.",
+    "over_limit": "The image is {width}×{height} = {pixels:,} pixels, over the limit of {limit:,}. "
+    "Resize it to a smaller image and try again.",
+    "no_pixels": "The image has no pixels ({width}×{height}).",
+    "corrupt": "The {format} file is truncated or corrupt and cannot be decoded ({detail}). "
+    "Save or export it again and upload the new file.",
+}
+
+
+class ImageError(ValueError):
+    """A file that cannot be used as an image. ``code`` and ``params`` fill IMAGE_ERRORS[code]."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(IMAGE_ERRORS[code].format(**params))
+        self.code = code
+        self.params = params
+
 
 def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Decode an untrusted image into an upright 8-bit RGB image.
 
     Raises:
-        ValueError: the file is empty, not an image, truncated or corrupt, or too large.
+        ImageError (a ValueError): the file is empty, not an image, truncated or corrupt, or too large.
     """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
     try:
         img = Image.open(source)
     except Image.DecompressionBombError as err:
-        raise ValueError(f"The image is too large to process ({err}). Resize it below {max_pixels:,} pixels.") from err
+        raise ImageError("bomb", detail=str(err), limit=max_pixels) from err
     except UnidentifiedImageError as err:
-        raise ValueError(
-            "This file is not an image that can be read (it may be empty, a document or a renamed file). "
-            "Upload a JPEG, PNG, WebP, GIF, BMP or TIFF photo."
-        ) from err
+        raise ImageError("not_an_image") from err
     width, height = img.size
     if width * height > max_pixels:
-        raise ValueError(
-            f"The image is {width}×{height} = {width * height:,} pixels, over the limit of {max_pixels:,}. "
-            "Resize it to a smaller image and try again."
-        )
+        raise ImageError("over_limit", width=width, height=height, pixels=width * height, limit=max_pixels)
     if width < 1 or height < 1:
-        raise ValueError(f"The image has no pixels ({width}×{height}).")
+        raise ImageError("no_pixels", width=width, height=height)
     try:
         img.seek(0)  # animations: the first frame only
         img.load()
     except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise ValueError(
-            f"The {img.format or 'image'} file is truncated or corrupt and cannot be decoded ({err}). "
-            "Save or export it again and upload the new file."
-        ) from err
+        raise ImageError("corrupt", format=img.format or "image", detail=str(err)) from err
     try:
         img = ImageOps.exif_transpose(img)  # the upright picture a viewer sees
     except Exception:  # a malformed EXIF block is no reason to refuse the pixels

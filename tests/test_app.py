@@ -145,3 +145,21 @@ def test_only_uncached_pretrained_weights_are_downloaded(monkeypatch, tmp_path, 
     assert pending_download(str(checkpoint)) is None and pending_download("random") is None
     monkeypatch.setenv("RESNET_OFFLINE", "1")
     assert pending_download("IMAGENET1K_V1") is None
+
+
+def test_server_messages_follow_the_browser_language(server, tmp_path):
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("not a picture")
+    chinese = Client(server, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    with pytest.raises(AppError, match="这个文件不是可读取的图片"):
+        chinese.predict(handle_file(str(fake)), api_name="/explain")
+    english = Client(server, verbose=False, headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
+    with pytest.raises(AppError, match="This file is not an image that can be read"):
+        english.predict(handle_file(str(fake)), api_name="/explain")
+
+
+def test_every_image_error_has_a_chinese_message():
+    from resnet.preprocess import IMAGE_ERRORS
+    from ui_text import ZH_MESSAGES
+
+    assert set(IMAGE_ERRORS) <= set(ZH_MESSAGES)

@@ -147,3 +147,15 @@ def test_live_tab_streams_without_a_backlog(page):
     median = sorted(rates)[len(rates) // 2]
     (ARTIFACTS / "live_browser_fps.txt").write_text(f"{median:.1f} frames/s served to Chromium's fake camera (median)\n")
     print(f"live: {median:.1f} frames/s in the browser")
+
+
+def test_bad_upload_message_in_chinese(browser, server, tmp_path):
+    fake = tmp_path / "假期.jpg"
+    fake.write_text("not a photo")
+    context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server)
+    expect(page.get_by_text("示例照片")).to_be_visible(timeout=WAIT_MS)
+    page.locator("input[type=file]").first.set_input_files(str(fake))
+    expect(page.get_by_text(re.compile("不是可读取的图片")).first).to_be_visible(timeout=WAIT_MS)
+    context.close()
