@@ -8,7 +8,7 @@ from torchvision.models import resnet50
 from resnet.architecture import architecture, architecture_table
 
 
-def test_parts_match_resnet50(explainer):
+def test_parts_match_the_resnet50_design(explainer):
     parts = {p.name: p for p in architecture(explainer)}
     assert [p for p in parts] == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
     assert [parts[f"layer{i}"].blocks for i in range(1, 5)] == [3, 4, 6, 3]
