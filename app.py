@@ -443,10 +443,12 @@ def build_demo(explainer: Explainer, forward_seconds: float = 0.1) -> gr.Blocks:
             view, labels, top5, any_class, contrast, *heatmap_panels, stage_gallery, gallery, block_plot, block_image, learn_story,
         ]
         private = dict(api_visibility="private")
-        button.click(on_gpu(handlers.explain), image, [labels, heatmap, gallery], api_name="explain").then(
-            on_gpu(handlers.analyze), analyze_inputs, analyze_outputs, **private
-        )
-        image.change(on_gpu(handlers.analyze), analyze_inputs, analyze_outputs, trigger_mode="always_last", **private)
+        # The page runs the full analysis once per image; /explain (the fast path) is for API
+        # clients only, on a hidden trigger, so a click never computes the image twice.
+        api_trigger = gr.Button(visible=False)
+        api_trigger.click(on_gpu(handlers.explain), image, [labels, heatmap, gallery], api_name="explain")
+        for trigger in (button.click, image.change):
+            trigger(on_gpu(handlers.analyze), analyze_inputs, analyze_outputs, trigger_mode="always_last", **private)
         live_cam.stream(
             on_gpu(handlers.live), [live_cam, live_last], [live_labels, live_heatmap, live_last, live_info],
             stream_every=0.1, time_limit=600, concurrency_id="live", **private,

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from resnet import Explainer, load_image, load_weights, model_input, render  # noqa: E402
+from common import free_port  # noqa: E402
 from resnet.runtime import tune_allocator  # noqa: E402
 
 IMAGE = ROOT / "assets" / "chelsea.jpg"
@@ -142,14 +143,6 @@ def http_figures(repeats: int, tmp: Path, device: str) -> dict[str, float]:
         product.close()
         null.close()
     return {name: statistics.median(values) for name, values in times.items()}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,20 +22,9 @@ from pathlib import Path
 import torch
 from torchvision.models import resnet50
 
+from common import free_port, memory_mb
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def memory_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
 
 
 def main() -> None:
@@ -68,14 +56,14 @@ def main() -> None:
                     time.sleep(0.05)
             client.predict(image, api_name="/explain")
             first_answer_s = time.perf_counter() - start
-            rss_after_first = memory_kb(server.pid, "VmRSS")
+            rss_after_first = memory_mb(server.pid)
             for _ in range(args.requests):
                 client.predict(image, api_name="/explain")
             result = {
                 "first_answer_s": first_answer_s,
-                "rss_after_first_mb": rss_after_first / 1024,
-                "peak_rss_mb": memory_kb(server.pid, "VmHWM") / 1024,
-                "rss_after_requests_mb": memory_kb(server.pid, "VmRSS") / 1024,
+                "rss_after_first_mb": rss_after_first,
+                "peak_rss_mb": memory_mb(server.pid, "VmHWM"),
+                "rss_after_requests_mb": memory_mb(server.pid),
                 "requests": args.requests + 1,
             }
         finally:

@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -24,14 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 import app  # noqa: E402
 from resnet import Explainer, load_weights  # noqa: E402
+from common import free_port, memory_mb  # noqa: E402
 from resnet.runtime import tune_allocator  # noqa: E402
-
-
-def rss_mb() -> float:
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def count_files(folder: Path) -> int:
@@ -48,9 +41,7 @@ def main() -> None:
     tune_allocator()
     explainer = Explainer(load_weights("random", device="cpu"))
     demo = app.build_demo(explainer)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     gradio_cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
     photos = sorted((ROOT / "assets").glob("*.jpg"))
@@ -60,7 +51,7 @@ def main() -> None:
         client.predict(handle_file(str(photos[i % len(photos)])), api_name="/explain")
         if i % 50 == 0 or i == 1:
             hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in explainer.model.modules())
-            rows.append({"requests": i, "rss_mb": round(rss_mb(), 1), "gradio_cache_files": count_files(gradio_cache),
+            rows.append({"requests": i, "rss_mb": round(memory_mb(), 1), "gradio_cache_files": count_files(gradio_cache),
                          "scratch_files": count_files(app.SCRATCH_DIR), "hooks": hooks})
             if not args.json:
                 print(rows[-1], flush=True)

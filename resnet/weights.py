@@ -232,10 +232,14 @@ def _pretrained(name: str, device: torch.device, fallback: bool) -> LoadedWeight
     return _from_file(path, device, expected=name)
 
 
+def _resolve_spec(spec: str | None) -> str:
+    """The spec given, else ``$RESNET_WEIGHTS``, else the default."""
+    return spec or os.environ.get(SPEC_ENV) or DEFAULT_SPEC
+
+
 def pending_download(spec: str | None = None) -> ResNet50_Weights | None:
     """The enum member that ``load_weights(spec)`` would download now (not cached, not offline)."""
-    spec = spec or os.environ.get(SPEC_ENV) or DEFAULT_SPEC
-    weights = PRETRAINED.get(spec.upper())
+    weights = PRETRAINED.get(_resolve_spec(spec).upper())
     if weights is None or _offline() or hub_checkpoint_path(weights).exists():
         return None
     return weights
@@ -251,7 +255,7 @@ def load_weights(spec: str | None = None, device: str = "auto", fallback: bool =
         fallback: when pretrained weights cannot be had, use random ones with a warning
             instead of raising (the app does this; the CLI does not).
     """
-    spec = spec or os.environ.get(SPEC_ENV) or DEFAULT_SPEC
+    spec = _resolve_spec(spec)
     target = resolve_device(device)
     if spec.upper() in PRETRAINED:
         return _pretrained(spec.upper(), target, fallback)
