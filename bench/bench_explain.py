@@ -13,9 +13,9 @@ import contextlib
 import copy
 import io
 import json
-import tempfile
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,9 +24,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from resnet import Explainer, load_image, load_weights, model_input, render  # noqa: E402
-from common import free_port  # noqa: E402
-from resnet.runtime import tune_allocator  # noqa: E402
+from resnet import Explainer, load_image, load_weights, model_input, render
+from resnet.runtime import tune_allocator
+
+from common import free_port
 
 IMAGE = ROOT / "assets" / "chelsea.jpg"
 
@@ -107,27 +108,28 @@ def http_figures(repeats: int, tmp: Path, device: str) -> dict[str, float]:
     the bytes of its real pictures.
     """
     import gradio as gr
-    from PIL import Image
     from gradio_client import Client, handle_file
+    from PIL import Image
 
-    import app
+    from ui.files import untrusted_image
+    from ui.page import build_demo, launch
 
     weights = load_weights("random", device=device)
-    product = app.build_demo(Explainer(weights))
+    product = build_demo(Explainer(weights))
 
     dot = tmp / "dot.png"
     Image.new("RGB", (1, 1)).save(dot)
-    fixed_labels = {name: 0.2 for name in weights.categories[:5]}
+    fixed_labels = dict.fromkeys(weights.categories[:5], 0.2)
     fixed_gallery = [(str(dot), f"stage {i}") for i in range(5)]
     with gr.Blocks() as null:
-        image = app.UntrustedImage(type="filepath", sources=["upload", "webcam", "clipboard"])
+        image = untrusted_image(sources=["upload", "webcam", "clipboard"])
         outputs = [gr.Label(num_top_classes=5), gr.Image(type="filepath", format="png"), gr.Gallery(format="png")]
         gr.Button().click(lambda path: (fixed_labels, str(dot), fixed_gallery), image, outputs, api_name="explain")
 
     clients = {}
     for name, demo in (("http", product), ("http_null", null)):
         port = free_port()
-        app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+        launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
         clients[name] = Client(f"http://127.0.0.1:{port}", verbose=False)
     # Alternate the two endpoints call by call, so drift in machine load hits both alike.
     times: dict[str, list[float]] = {name: [] for name in clients}

@@ -20,9 +20,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import app  # noqa: E402
-from resnet import Explainer, load_image, load_weights  # noqa: E402
-from resnet.runtime import tune_allocator  # noqa: E402
+from resnet import Explainer, load_image, load_weights
+from resnet.runtime import tune_allocator
+from ui.files import ScratchFiles
+from ui.live_tab import LiveTab
 
 
 def main() -> None:
@@ -32,17 +33,25 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     tune_allocator()
-    handlers = app.Handlers(Explainer(load_weights("random", device=args.device)))
+    live = LiveTab(Explainer(load_weights("random", device=args.device)), ScratchFiles())
     frames = [np.asarray(load_image(p).resize((640, 480))) for p in sorted((ROOT / "assets").glob("*.jpg"))]
-    handlers.live(frames[0], 0.0)  # warm-up
+    live.live(frames[0], 0.0, "en")  # warm-up
     durations, last, start = [], 0.0, time.perf_counter()
     while time.perf_counter() - start < args.seconds:
         begin = time.perf_counter()
-        _, _, last, _ = handlers.live(frames[len(durations) % len(frames)], last)
+        last = live.live(frames[len(durations) % len(frames)], last, "en").live_last
         durations.append(time.perf_counter() - begin)
     elapsed = time.perf_counter() - start
-    result = {"frames": len(durations), "fps": len(durations) / elapsed, "ms_per_frame": statistics.median(durations) * 1000}
-    print(json.dumps(result) if args.json else f"{result['fps']:.1f} frames/s, {result['ms_per_frame']:.1f} ms per frame (median)")
+    result = {
+        "frames": len(durations),
+        "fps": len(durations) / elapsed,
+        "ms_per_frame": statistics.median(durations) * 1000,
+    }
+    print(
+        json.dumps(result)
+        if args.json
+        else f"{result['fps']:.1f} frames/s, {result['ms_per_frame']:.1f} ms per frame (median)"
+    )
 
 
 if __name__ == "__main__":

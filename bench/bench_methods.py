@@ -3,7 +3,7 @@
     python bench/bench_methods.py [--skip-slow] [--json]
 
 Grad-CAM is the engine's exact fast path (an explanation); the others run the grad-cam
-package through resnet.cams.Heatmaps, as the app does. Score-CAM and Ablation-CAM take minutes.
+package through resnet.heatmaps.Heatmaps, as the app does. Score-CAM and Ablation-CAM take minutes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from resnet import Explainer, load_image, load_weights  # noqa: E402
-from resnet.cams import DEFAULT_METHOD, METHODS, Heatmaps  # noqa: E402
-from resnet.runtime import tune_allocator  # noqa: E402
+from resnet import Explainer, load_image, load_weights
+from resnet.heatmaps import DEFAULT_METHOD, METHODS, Heatmaps
+from resnet.runtime import tune_allocator
 
 
 def main() -> None:

@@ -43,7 +43,10 @@ def main() -> None:
         start = time.perf_counter()
         server = subprocess.Popen(
             [sys.executable, "app.py", "--weights", str(checkpoint), "--port", str(port), "--device", "cpu"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RESNET_OFFLINE": "1"},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "RESNET_OFFLINE": "1"},
         )
         try:
             while True:
@@ -52,7 +55,7 @@ def main() -> None:
                     break
                 except Exception:  # not listening yet
                     if server.poll() is not None or time.perf_counter() - start > 120:
-                        raise SystemExit("the app did not start")
+                        raise SystemExit("the app did not start") from None
                     time.sleep(0.05)
             client.predict(image, api_name="/explain")
             first_answer_s = time.perf_counter() - start

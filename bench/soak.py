@@ -21,10 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import app  # noqa: E402
-from resnet import Explainer, load_weights  # noqa: E402
-from common import free_port, memory_mb  # noqa: E402
-from resnet.runtime import tune_allocator  # noqa: E402
+from resnet import Explainer, load_weights
+from resnet.runtime import tune_allocator
+from ui.files import SCRATCH_DIR
+from ui.page import build_demo, launch
+
+from common import free_port, memory_mb
 
 
 def count_files(folder: Path) -> int:
@@ -40,9 +42,9 @@ def main() -> None:
 
     tune_allocator()
     explainer = Explainer(load_weights("random", device="cpu"))
-    demo = app.build_demo(explainer)
+    demo = build_demo(explainer)
     port = free_port()
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     gradio_cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
     photos = sorted((ROOT / "assets").glob("*.jpg"))
     client = Client(f"http://127.0.0.1:{port}", verbose=False, download_files=False)
@@ -50,9 +52,19 @@ def main() -> None:
     for i in range(1, args.requests + 1):
         client.predict(handle_file(str(photos[i % len(photos)])), api_name="/explain")
         if i % 50 == 0 or i == 1:
-            hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in explainer.model.modules())
-            rows.append({"requests": i, "rss_mb": round(memory_mb(), 1), "gradio_cache_files": count_files(gradio_cache),
-                         "scratch_files": count_files(app.SCRATCH_DIR), "hooks": hooks})
+            hooks = sum(
+                len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+                for m in explainer.model.modules()
+            )
+            rows.append(
+                {
+                    "requests": i,
+                    "rss_mb": round(memory_mb(), 1),
+                    "gradio_cache_files": count_files(gradio_cache),
+                    "scratch_files": count_files(SCRATCH_DIR),
+                    "hooks": hooks,
+                }
+            )
             if not args.json:
                 print(rows[-1], flush=True)
     with contextlib.redirect_stdout(sys.stderr):  # Gradio announces the closing on stdout

@@ -1,4 +1,10 @@
-"""ResNet50's architecture as a table read off the model itself: shapes, parameters, FLOPs."""
+"""ResNet50's architecture read off the model itself: shapes, parameters, FLOPs per part.
+
+FLOPs here are floating-point operations, two per multiply-add, as ``torch.utils.flop_counter``
+counts them: ResNet50 needs about 8.2 GFLOPs per 224×224 image. torchvision's model card says
+4.09 "GFLOPS" for the same model because it counts multiply-adds (MACs); ``Part.gmacs`` is that
+figure.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .explain import Explainer, Explanation
+from .explain import Explainer
 
 PARTS = ("stem", "layer1", "layer2", "layer3", "layer4", "head")
 
@@ -20,6 +26,11 @@ class Part:
     output: tuple[int, ...]  # output shape of one image, e.g. (256, 56, 56)
     params: int  # parameters
     gflops: float  # floating-point operations for one 224×224 image, in billions (2 per multiply-add)
+
+    @property
+    def gmacs(self) -> float:
+        """Multiply-adds in billions: the unit torchvision's "GFLOPS" of 4.09 counts."""
+        return self.gflops / 2
 
 
 def architecture(explainer: Explainer) -> list[Part]:
@@ -53,35 +64,6 @@ def architecture(explainer: Explainer) -> list[Part]:
     return parts
 
 
-def architecture_table(parts: list[Part]) -> str:
-    """A Markdown table of the parts, with a total row."""
-    lines = ["| part | bottleneck blocks | output (C×H×W) | parameters | GFLOPs |", "| --- | ---: | --- | ---: | ---: |"]
-    for p in parts:
-        shape = "×".join(str(d) for d in p.output)
-        lines.append(f"| {p.name} | {p.blocks or '–'} | {shape} | {p.params:,} | {p.gflops:.2f} |")
-    total_params, total_flops = sum(p.params for p in parts), sum(p.gflops for p in parts)
-    lines.append(f"| **total** | **{sum(p.blocks for p in parts)}** | 1000 logits | **{total_params:,}** | **{total_flops:.2f}** |")
-    return "\n".join(lines)
-
-
-def image_story(explanation: Explanation, categories: list[str]) -> str:
-    """What the residual blocks did to this image, in plain words (Markdown)."""
-    blocks = explanation.blocks
-    if not blocks:
-        return ""
-    strongest = max(blocks, key=lambda b: b.ratio)
-    weakest = min(blocks, key=lambda b: b.ratio)
-    opposing = [b.name for b in blocks if b.cosine < 0]
-    top = explanation.top5[0]
-    text = [
-        f"For your image (top-1: **{top.name}**, {top.probability:.1%}):",
-        f"- The block that changed the signal most is **{strongest.name}**: its residual branch F(x) is "
-        f"{strongest.ratio:.2f}× as large as the shortcut x it adds to.",
-        f"- The block that changed it least is **{weakest.name}** ({weakest.ratio:.2f}×): there the shortcut "
-        "carries the signal almost unchanged.",
-    ]
-    if opposing:
-        text.append(f"- In {', '.join(opposing)} the correction points against the signal (cosine < 0): these blocks suppress features.")
-    else:
-        text.append("- Every block's correction points along the signal (cosine ≥ 0): each one reinforces what came in.")
-    return "\n".join(text)
+def blocks_per_stage(model: torch.nn.Module) -> dict[str, int]:
+    """Bottleneck blocks in each residual stage, read off the model: ``{"layer1": 3, ...}``."""
+    return {name: len(getattr(model, name)) for name in PARTS[1:5]}

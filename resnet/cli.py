@@ -22,14 +22,31 @@ import numpy as np
 from tqdm import tqdm
 
 from . import render
-from .cams import DEFAULT_METHOD, METHODS, Heatmaps, method_named
-from .explain import Explainer, Explanation, find_class
+from .explain import PRECISIONS, Explainer, Explanation, find_class
+from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .preprocess import load_image
 from .report import build_report
 from .runtime import tune_allocator
-from .weights import LoadedWeights, load_weights
+from .weights import DEFAULT_SPEC, PRETRAINED, RANDOM_SPEC, SPEC_ENV, LoadedWeights, load_weights
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}  # walked in folders
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    """--weights, --device and --precision: shared by this CLI and the web app."""
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help=f"{DEFAULT_SPEC} (default, or ${SPEC_ENV}), {', '.join(n for n in PRETRAINED if n != DEFAULT_SPEC)}, "
+        f"{RANDOM_SPEC}, or a .pth/.safetensors path",
+    )
+    parser.add_argument("--device", default="auto", help="auto (default: CUDA when available), cpu or cuda")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", *PRECISIONS],
+        help="auto (default: fp16 on CUDA, fp32 on CPU), " + ", ".join(PRECISIONS),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,13 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="top-5, Grad-CAM and stage feature maps for images")
     explain.add_argument("images", nargs="+", type=Path, help="image files and/or folders (walked recursively)")
     explain.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
-    explain.add_argument(
-        "--weights",
-        default=None,
-        help="IMAGENET1K_V2 (default, or $RESNET_WEIGHTS), IMAGENET1K_V1, random, or a .pth/.safetensors path",
-    )
-    explain.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    explain.add_argument("--precision", default="auto", help="auto (fp16 on CUDA, fp32 on CPU), fp32, fp16 or bf16")
+    add_model_flags(explain)
     explain.add_argument("--json", action="store_true", help="print the JSON records to stdout")
     explain.add_argument("--method", default=DEFAULT_METHOD, help=f"CAM method: {', '.join(METHODS)}")
     explain.add_argument("--target", default=None, help="class to explain, id or name (default: top-1)")
@@ -67,7 +78,13 @@ class Options:
 
     def as_dict(self) -> dict:
         """What a record must match to be reused when a run resumes."""
-        return {"method": self.method, "target": self.target, "contrast": self.contrast, "stages": self.stages, "blocks": self.blocks}
+        return {
+            "method": self.method,
+            "target": self.target,
+            "contrast": self.contrast,
+            "stages": self.stages,
+            "blocks": self.blocks,
+        }
 
 
 def collect_images(inputs: list[Path]) -> list[tuple[Path, str]]:
@@ -104,9 +121,14 @@ def explain_chunk(
     results = []
     for explanation in explanations:
         cam_class = explanation.cam_class
-        arrays = {"logits": explanation.logits, "cam": heatmaps.heatmap(explanation, options.method, cam_class, options.contrast)}
+        arrays = {
+            "logits": explanation.logits,
+            "cam": heatmaps.heatmap(explanation, options.method, cam_class, options.contrast),
+        }
         if options.stages:
-            stage_cams = explanation.stage_cams or explainer.stage_cams(explanation, cam_class, options.contrast)
+            stage_cams = explanation.stage_cams or explainer.gradcams_per_stage(
+                explanation, cam_class, options.contrast
+            )
             arrays.update({f"cam_{name}": cam for name, cam in stage_cams.items()})
         if options.blocks:
             arrays["block_ratio"] = np.array([b.ratio for b in explanation.blocks])
@@ -119,19 +141,18 @@ def write_outputs(
     stem: str, out: Path, image: Path, explanation: Explanation, arrays: dict, weights: LoadedWeights, options: Options
 ) -> dict:
     """Write the PNGs, JSON and NPZ of one image; return its JSON record."""
-    names = weights.categories
-    target = f"“{names[explanation.cam_class]}”"
-    if options.contrast is not None:
-        target += f" and not “{names[options.contrast]}”"
-    pictures = {f"{stem}_cam.png": render.cam_overlay(explanation.crop, arrays["cam"], target)}
-    for stage, (grid, _) in zip(explanation.stages, render.feature_grids(explanation.stages, min_tile=56)):
+    caption = render.heatmap_caption(weights.categories, explanation.cam_class, options.contrast)
+    pictures = {f"{stem}_cam.png": render.cam_overlay(explanation.crop, arrays["cam"], caption)}
+    for stage, (grid, _) in zip(explanation.stages, render.feature_grids(explanation.stages, min_tile=56), strict=True):
         pictures[f"{stem}_{stage}.png"] = grid
     for filename, picture in pictures.items():
         picture.save(out / filename)
     np.savez(out / f"{stem}.npz", **arrays)
     record = {"image": str(image)}
     record.update(
-        build_report(weights, explanation, cam_class=explanation.cam_class, method=options.method, contrast=options.contrast)
+        build_report(
+            weights, explanation, cam_class=explanation.cam_class, method=options.method, contrast=options.contrast
+        )
     )
     record["options"] = options.as_dict()
     record["files"] = [*pictures, f"{stem}.npz"]
@@ -160,7 +181,17 @@ def write_summary(out: Path, records: list[dict]) -> None:
                 writer.writerow([r["image"], "error", "", "", "", "", r["error"]])
             else:
                 top5 = ";".join(p["name"] for p in r["top5"])
-                writer.writerow([r["image"], "ok", r["top5"][0]["name"], f"{r['top5'][0]['probability']:.6f}", top5, r["explained_class"]["name"], ""])
+                writer.writerow(
+                    [
+                        r["image"],
+                        "ok",
+                        r["top5"][0]["name"],
+                        f"{r['top5'][0]['probability']:.6f}",
+                        top5,
+                        r["explained_class"]["name"],
+                        "",
+                    ]
+                )
 
 
 def explain_command(args: argparse.Namespace) -> int:
@@ -194,8 +225,10 @@ def explain_command(args: argparse.Namespace) -> int:
             todo.append(i)
     if len(records):
         print(f"resuming: {len(records)} of {len(images)} images already done in {args.out}", file=sys.stderr)
-    progress = tqdm(total=len(images), initial=len(records), unit="image", desc="explaining", file=sys.stderr, disable=None)
-    batch_size = 1 if options.blocks else max(1, args.batch_size)
+    progress = tqdm(
+        total=len(images), initial=len(records), unit="image", desc="explaining", file=sys.stderr, disable=None
+    )
+    batch_size = max(1, args.batch_size)
     for start in range(0, len(todo), batch_size):
         chunk = []
         for i in todo[start : start + batch_size]:
@@ -207,12 +240,16 @@ def explain_command(args: argparse.Namespace) -> int:
                 progress.write(f"error: {image}: {err}", file=sys.stderr)
                 progress.update(1)
         if chunk:
-            for (i, _), (explanation, arrays) in zip(chunk, explain_chunk(chunk, explainer, heatmaps, options)):
+            for (i, _), (explanation, arrays) in zip(
+                chunk, explain_chunk(chunk, explainer, heatmaps, options), strict=True
+            ):
                 image, stem = images[i]
                 records[i] = write_outputs(stem, args.out, image, explanation, arrays, weights, options)
                 if not args.json:
                     best = explanation.top5[0]
-                    progress.write(f"{image}: {best.name} ({best.probability:.1%}) -> {args.out / stem}_cam.png", file=sys.stdout)
+                    progress.write(
+                        f"{image}: {best.name} ({best.probability:.1%}) -> {args.out / stem}_cam.png", file=sys.stdout
+                    )
             progress.update(len(chunk))
     progress.close()
     ordered = [records[i] for i in range(len(images))]

@@ -103,7 +103,6 @@ class Explainer:
         if precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {precision!r}; choose auto or one of {', '.join(PRECISIONS)}.")
         self.precision = precision
-        self._memory_format = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
 
     def _autocast(self):
         dtype = PRECISIONS[self.precision]
@@ -133,7 +132,7 @@ class Explainer:
         """Explain several images with one batched forward pass (see ``explain``)."""
         inputs = [model_input(image, self.weights.transforms) for image in images]
         x = torch.cat([x for x, _ in inputs]).to(self.device)  # (B, 3, 224, 224)
-        x = x.contiguous(memory_format=self._memory_format)
+        x = x.contiguous(memory_format=self.weights.memory_format)
         count = len(images)
         cam_classes = cam_classes or [None] * count
         block_stats: list[list[BlockStats]] | None = [[] for _ in range(count)] if blocks else None
@@ -159,7 +158,10 @@ class Explainer:
                         crop=inputs[i][1],
                         logits=_numpy(logits[i]),
                         probabilities=_numpy(probabilities[i]),
-                        top5=[Prediction(int(k), names[int(k)], float(p)) for p, k in zip(top.values[i], top.indices[i])],
+                        top5=[
+                            Prediction(int(k), names[int(k)], float(p))
+                            for p, k in zip(top.values[i], top.indices[i], strict=True)
+                        ],
                         cam_class=chosen[i],
                         cam=_numpy(cam),
                         stages={name: _numpy(act[i]) for name, act in stages.items()},
@@ -171,7 +173,7 @@ class Explainer:
 
     def warm_up(self) -> float:
         """Run the model twice on a blank input (first-call set-up); return the second run's seconds."""
-        x = torch.zeros(1, 3, 224, 224, device=self.device).contiguous(memory_format=self._memory_format)
+        x = torch.zeros(1, 3, 224, 224, device=self.device).contiguous(memory_format=self.weights.memory_format)
         with torch.inference_mode():
             self.forward_stages(x)
             start = time.perf_counter()
@@ -199,12 +201,14 @@ class Explainer:
             layer3 = _run_layer(m.layer3, layer2, block_stats, "layer3")  # (B, 1024, 14, 14)
             layer4 = _run_layer(m.layer4, layer3, block_stats, "layer4")  # (B, 2048, 7, 7)
         logits = m.fc(torch.flatten(m.avgpool(layer4.float()), 1))  # (B, 1000); the head stays fp32
-        return logits, dict(zip(STAGES, (stem, layer1, layer2, layer3, layer4)))
+        return logits, dict(zip(STAGES, (stem, layer1, layer2, layer3, layer4), strict=True))
 
-    def stage_cams(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> dict[str, np.ndarray]:
+    def gradcams_per_stage(
+        self, explanation: Explanation, cam_class: int, contrast: int | None = None
+    ) -> dict[str, np.ndarray]:
         """Grad-CAMs of layer1..layer4 for another class (or A minus B): one forward, one partial backward."""
         x = torch.from_numpy(explanation.input)[None].to(self.device)  # (1, 3, 224, 224)
-        x = x.contiguous(memory_format=self._memory_format)
+        x = x.contiguous(memory_format=self.weights.memory_format)
         with torch.enable_grad():
             logits, stages = self.forward_stages(x, stage_grads=True)
             score = logits[0, check_class(cam_class)]
@@ -217,7 +221,7 @@ class Explainer:
         acts = [stages[name] for name in CAM_STAGES]
         grads = torch.autograd.grad(score, acts)
         cams = [{} for _ in range(acts[0].shape[0])]
-        for name, act, grad in zip(CAM_STAGES, acts, grads):
+        for name, act, grad in zip(CAM_STAGES, acts, grads, strict=True):
             alphas = grad.float().mean(dim=(2, 3))  # (B, C) spatial mean of the gradient
             for i, alpha in enumerate(alphas):
                 cams[i][name] = _numpy(_cam_from(act.detach()[i], alpha))
@@ -231,7 +235,9 @@ class Explainer:
             direction = direction - weight[check_class(contrast)]
         return direction
 
-    def layer4_gradcam(self, layer4: torch.Tensor, direction: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.Tensor:
+    def layer4_gradcam(
+        self, layer4: torch.Tensor, direction: torch.Tensor, size: tuple[int, int] = (224, 224)
+    ) -> torch.Tensor:
         """Grad-CAM from layer4 activations (2048, h, w) for the score ``direction · pooled``.
 
         Equals pytorch-grad-cam's ``GradCAM(model, [model.layer4[-1]])``: channel weights are
@@ -270,7 +276,7 @@ def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[list[BlockStat
         out = block.relu(block.bn1(block.conv1(x)))
         out = block.relu(block.bn2(block.conv2(out)))
         residual = block.bn3(block.conv3(out))  # F(x)
-        for image_stats, r, s in zip(stats, residual.detach(), shortcut.detach()):
+        for image_stats, r, s in zip(stats, residual.detach(), shortcut.detach(), strict=True):
             image_stats.append(_block_stats(f"{name}.{i}", r, s))
         x = block.relu(residual + shortcut)
     return x

@@ -8,6 +8,7 @@ the RGB picture a viewer would see.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from typing import BinaryIO
@@ -70,10 +71,8 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
         img.load()
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise ImageError("corrupt", format=img.format or "image", detail=str(err)) from err
-    try:
+    with contextlib.suppress(Exception):  # a malformed EXIF block is no reason to refuse the pixels
         img = ImageOps.exif_transpose(img)  # the upright picture a viewer sees
-    except Exception:  # a malformed EXIF block is no reason to refuse the pixels
-        pass
     return to_rgb(img)
 
 
@@ -124,7 +123,9 @@ def model_input(img: Image.Image, transforms: ImageClassification) -> tuple[torc
         resized, centre-cropped RGB picture it was made from (for overlays).
     """
     img = _limit_aspect(img)
-    resized = F.resize(img, transforms.resize_size, interpolation=transforms.interpolation, antialias=transforms.antialias)
+    resized = F.resize(
+        img, transforms.resize_size, interpolation=transforms.interpolation, antialias=transforms.antialias
+    )
     crop = F.center_crop(resized, transforms.crop_size)  # PIL, e.g. 224×224
     x = F.convert_image_dtype(F.pil_to_tensor(crop), torch.float)  # (3, 224, 224) in [0, 1]
     x = F.normalize(x, mean=transforms.mean, std=transforms.std)

@@ -5,7 +5,9 @@ Pure numpy + PIL (matplotlib only for its colormap tables); no torch, no UI.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps
@@ -17,6 +19,41 @@ COLORMAPS = ("jet", "turbo", "inferno", "magma", "viridis", "coolwarm")  # offer
 FEATURE_SCALES = ("per channel", "per stage", "global")  # what one colour means in feature grids
 LEGEND_HEIGHT = 52
 PNG_COMPRESS_LEVEL = 1  # zlib level for PNGs we send: ~4x faster than the default 6, ~15% larger
+# Fonts that can draw Chinese legends (Debian's fonts-wqy-zenhei; packages.txt on a Space).
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+
+
+@dataclass(frozen=True)
+class LegendWords:
+    """The words of a heatmap's colour bar; a UI passes its own language's."""
+
+    low: str = "no evidence"
+    high: str = "strongest evidence"
+    target: str = "for “{a}”"
+    contrast: str = "for “{a}” and not “{b}”"
+
+
+ENGLISH = LegendWords()
+
+
+def heatmap_caption(categories: list[str], cam_class: int, contrast: int | None, words: LegendWords = ENGLISH) -> str:
+    """What a heatmap explains, e.g. ``for “tabby” and not “tiger cat”``."""
+    if contrast is None:
+        return words.target.format(a=categories[cam_class])
+    return words.contrast.format(a=categories[cam_class], b=categories[contrast])
+
+
+def can_draw(words: LegendWords) -> bool:
+    """Whether these words can be drawn: ASCII-like text always, other scripts with a CJK font."""
+    return _cjk_font_path() is not None or all(ord(ch) < 0x2E80 for w in vars(words).values() for ch in w)
+
+
+@lru_cache(maxsize=1)
+def _cjk_font_path() -> str | None:
+    return next((path for path in CJK_FONTS if Path(path).is_file()), None)
 
 
 @lru_cache(maxsize=8)
@@ -26,8 +63,9 @@ def _lut(cmap: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+def _font(size: int, cjk: bool = False) -> ImageFont.ImageFont:
+    path = _cjk_font_path() if cjk else None
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
 
 
 def colorize(values: np.ndarray, cmap: str = HEATMAP_CMAP) -> np.ndarray:
@@ -37,25 +75,31 @@ def colorize(values: np.ndarray, cmap: str = HEATMAP_CMAP) -> np.ndarray:
 
 
 def cam_overlay(
-    crop: Image.Image, cam: np.ndarray, target: str, alpha: float = 0.5, cmap: str = HEATMAP_CMAP
+    crop: Image.Image,
+    cam: np.ndarray,
+    caption: str,
+    alpha: float = 0.5,
+    cmap: str = HEATMAP_CMAP,
+    words: LegendWords = ENGLISH,
 ) -> Image.Image:
     """Blend a CAM over the crop the model saw and add a colour bar saying what colours mean.
 
     Args:
         crop: the RGB picture the model saw (e.g. 224×224).
         cam: (H, W) float in [0, 1] over that crop.
-        target: what the CAM explains, named in the legend (a class name, or "A" and not "B").
+        caption: what the CAM explains, written under the colour bar (see ``heatmap_caption``).
         alpha: weight of the heatmap in the blend, 0..1.
         cmap: matplotlib colormap name.
+        words: the colour bar's words for its two ends.
     """
     heat = Image.fromarray(colorize(cam, cmap))
     if heat.size != crop.size:
         heat = heat.resize(crop.size, Image.Resampling.BILINEAR)
     blended = Image.blend(crop.convert("RGB"), heat, alpha)  # at the resolution the model saw
-    return _with_legend(blended, target, cmap)
+    return _with_legend(blended, caption, cmap, words)
 
 
-def _with_legend(image: Image.Image, target: str, cmap: str) -> Image.Image:
+def _with_legend(image: Image.Image, caption: str, cmap: str, words: LegendWords) -> Image.Image:
     """Append a colour bar: low end = no evidence, high end = strongest evidence for the target."""
     width = image.width
     canvas = Image.new("RGB", (width, image.height + LEGEND_HEIGHT), "white")
@@ -64,10 +108,10 @@ def _with_legend(image: Image.Image, target: str, cmap: str) -> Image.Image:
     top = image.height + 4
     bar = colorize(np.tile(np.linspace(0, 1, width - 12), (10, 1)), cmap)  # (10, W-12, 3)
     canvas.paste(Image.fromarray(bar), (6, top))
-    font = _font(11)
-    draw.text((6, top + 13), "no evidence", fill="black", font=font)
-    draw.text((width - 6, top + 13), "strongest evidence", fill="black", font=font, anchor="ra")
-    draw.text((width // 2, top + 29), _fit(f"for {target}", font, width - 12), fill="black", font=font, anchor="ma")
+    font = _font(11, cjk=words != ENGLISH)
+    draw.text((6, top + 13), words.low, fill="black", font=font)
+    draw.text((width - 6, top + 13), words.high, fill="black", font=font, anchor="ra")
+    draw.text((width // 2, top + 29), _fit(caption, font, width - 12), fill="black", font=font, anchor="ma")
     return canvas
 
 
@@ -143,7 +187,9 @@ def feature_grids(
     overall = (min(float(m.min()) for m in shown.values()), max(float(m.max()) for m in shown.values()))
     grids = []
     for name, maps in shown.items():
-        value_range = {"per channel": None, "per stage": (float(maps.min()), float(maps.max())), "global": overall}[scale]
+        value_range = {"per channel": None, "per stage": (float(maps.min()), float(maps.max())), "global": overall}[
+            scale
+        ]
         grids.append((feature_grid(maps, min_tile, value_range), stage_caption(name, stages[name])))
     return grids
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .explain import Explanation, LogitParts
+from .heatmaps import DEFAULT_METHOD, ROAD_METRIC
+from .panels import DOWN, UP, logit_bars
 from .weights import LoadedWeights
-
-TOP_CHANNELS = 10  # channels listed per direction in the logit decomposition
 
 
 def class_ref(index: int | None, weights: LoadedWeights) -> dict | None:
@@ -17,7 +17,7 @@ def build_report(
     explanation: Explanation,
     *,
     cam_class: int,
-    method: str = "Grad-CAM",
+    method: str = DEFAULT_METHOD,
     contrast: int | None = None,
     logit_parts: LogitParts | None = None,
     road: float | None = None,
@@ -54,13 +54,14 @@ def build_report(
             "logit": logit_parts.logit,
             "bias": logit_parts.bias,
             "sum_of_contributions": float(logit_parts.contributions.sum()),
-            "channels_up": _channels(logit_parts, +1),
-            "channels_down": _channels(logit_parts, -1),
+            "channels_up": _channels(logit_parts, UP),
+            "channels_down": _channels(logit_parts, DOWN),
         }
     if road is not None:
-        report["faithfulness"] = {"metric": "ROAD combined, 20-80% removed, softmax probability", "score": road}
+        report["faithfulness"] = {"metric": ROAD_METRIC, "score": road}
     return report
 
 
-def _channels(parts: LogitParts, sign: int) -> list[dict]:
-    return [{"channel": k, "contribution": float(parts.contributions[k])} for k in parts.strongest(TOP_CHANNELS, sign)]
+def _channels(parts: LogitParts, effect: str) -> list[dict]:
+    """The TOP_CHANNELS channels of one direction, as the page's chart shows them."""
+    return [{"channel": b.channel, "contribution": b.contribution} for b in logit_bars(parts) if b.effect == effect]

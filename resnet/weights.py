@@ -51,6 +51,11 @@ class LoadedWeights:
         return self.name != RANDOM_SPEC
 
     @property
+    def memory_format(self) -> torch.memory_format:
+        """How the model and its inputs lay out tensors: channels-last on CUDA, where it is faster."""
+        return memory_format_for(self.device)
+
+    @property
     def short_hash(self) -> str | None:
         return self.sha256[:8] if self.sha256 else None
 
@@ -142,14 +147,14 @@ def build_model(state: dict[str, torch.Tensor] | None, source: str) -> nn.Module
 
 
 def _place(model: nn.Module, device: torch.device) -> nn.Module:
-    """Eval mode, frozen parameters, on the device (channels-last on CUDA, where it is faster).
-
-    Parameters never need gradients here.
-    """
+    """Eval mode, frozen parameters (never needed here), on the device in its memory format."""
     model.eval().requires_grad_(False)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
-    return model.to(device)
+    return model.to(device=device, memory_format=memory_format_for(device))
+
+
+def memory_format_for(device: torch.device) -> torch.memory_format:
+    """Channels-last on CUDA, where convolutions run faster in it; the default elsewhere."""
+    return torch.channels_last if device.type == "cuda" else torch.contiguous_format
 
 
 def _offline() -> bool:

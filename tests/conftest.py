@@ -14,13 +14,13 @@ rotated or different photo still changes it.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 import torch
 from torchvision.models import ResNet50_Weights, resnet50
 
+from bench.common import free_port as pick_free_port
 from resnet import Explainer, load_image, load_weights
 from resnet.preprocess import model_input
 
@@ -102,13 +102,6 @@ def reference_model(checkpoint) -> torch.nn.Module:
     return model.eval()
 
 
-def pick_free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def free_port() -> int:
     return pick_free_port()
@@ -117,11 +110,11 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(explainer):
     """The real app on a free loopback port, for the whole session."""
-    import app
+    from ui.page import build_demo, launch
 
     port = pick_free_port()
-    demo = app.build_demo(explainer)
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    demo = build_demo(explainer)
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}"
     demo.close()
 

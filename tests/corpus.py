@@ -83,8 +83,18 @@ def build_corpus(folder: Path, photo: Path) -> list[Case]:
     add("empty.jpg", b"", "error", NOT_AN_IMAGE)
     add("notes.jpg", b"Dear diary, today I uploaded a text file.\n" * 20, "error", NOT_AN_IMAGE)
     add("page.jpg", b"<!doctype html><html><body><img src=x onerror=alert(1)></body></html>", "error", NOT_AN_IMAGE)
-    add("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>', "error", NOT_AN_IMAGE)
-    add("document.jpg", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n", "error", NOT_AN_IMAGE)
+    add(
+        "drawing.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+        "error",
+        NOT_AN_IMAGE,
+    )
+    add(
+        "document.jpg",
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+        "error",
+        NOT_AN_IMAGE,
+    )
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("cat.jpg", _encoded(base, "JPEG"))
@@ -136,13 +146,25 @@ def build_corpus(folder: Path, photo: Path) -> list[Case]:
     frames = [base, base.transpose(Image.Transpose.ROTATE_180), base.convert("L").convert("RGB")]
     add("first_frame.png", _encoded(frames[0], "PNG"))
     add("first_frame.gif", _encoded(frames[0], "GIF"))
-    add("animated.gif", _encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=80), same_as="first_frame.gif")
-    add("animated.webp", _encoded(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=80, lossless=True), same_as="first_frame.png")
+    add(
+        "animated.gif",
+        _encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=80),
+        same_as="first_frame.gif",
+    )
+    add(
+        "animated.webp",
+        _encoded(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=80, lossless=True),
+        same_as="first_frame.png",
+    )
 
     # EXIF orientations: every file shows the same upright picture.
     add("exif_1.jpg", _encoded(base, "JPEG", quality=100, subsampling=0))  # near-lossless: rotations keep top-1
     for orientation, stored in STORED_AS.items():
         exif = Image.Exif()
         exif[0x0112] = orientation
-        add(f"exif_{orientation}.jpg", _encoded(base.transpose(stored), "JPEG", quality=100, subsampling=0, exif=exif), same_as="exif_1.jpg")
+        add(
+            f"exif_{orientation}.jpg",
+            _encoded(base.transpose(stored), "JPEG", quality=100, subsampling=0, exif=exif),
+            same_as="exif_1.jpg",
+        )
     return cases

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-import app
-from resnet import Explainer, load_image, load_weights
+from resnet import Explainer, load_image, load_weights, render
+from ui.explain_tab import weights_banner
+from ui.page import build_demo, launch, notice_page
+
 from conftest import ROOT
 
 
@@ -29,12 +33,18 @@ def test_explain_endpoint_returns_labels_heatmap_and_stages(client, explainer, p
     labels, heatmap, gallery = client.predict(handle_file(str(photos[2])), api_name="/explain")
     assert labels["label"] == expected.top5[0].name
     assert [c["label"] for c in labels["confidences"]] == [p.name for p in expected.top5]
-    for got, want in zip(labels["confidences"], expected.top5):
+    for got, want in zip(labels["confidences"], expected.top5, strict=True):
         assert got["confidence"] == pytest.approx(want.probability, abs=1e-5)
     picture = Image.open(heatmap)
-    assert picture.format == "PNG" and picture.size == (224, 224 + 52)
+    assert picture.format == "PNG" and picture.size == (224, 224 + render.LEGEND_HEIGHT)
     captions = [item["caption"] for item in gallery]
-    assert captions == ["stem · 64×56×56", "layer1 · 256×56×56", "layer2 · 512×28×28", "layer3 · 1024×14×14", "layer4 · 2048×7×7"]
+    assert captions == [
+        "stem · 64×56×56",
+        "layer1 · 256×56×56",
+        "layer2 · 512×28×28",
+        "layer3 · 1024×14×14",
+        "layer4 · 2048×7×7",
+    ]
     assert all(Image.open(item["image"]).format == "PNG" for item in gallery)
 
 
@@ -63,25 +73,42 @@ def test_page_names_the_weights(server, weights):
 
 
 def test_untrained_weights_get_a_prominent_warning():
-    banner = app.weights_banner(Explainer(load_weights("random", device="cpu")))
+    banner = weights_banner(Explainer(load_weights("random", device="cpu")))
     assert "⚠️ Warning:" in banner and "meaningless" in banner and "UNTRAINED" in banner
 
 
-def test_host_and_port_follow_spaces_variables(monkeypatch):
-    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
-    defaults = app.parse_args([])
-    assert (defaults.host, defaults.port, defaults.weights, defaults.device) == ("127.0.0.1", 7860, None, "auto")
-    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
-    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
-    assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 7999)
-    assert app.parse_args(["--port", "8000"]).port == 8000
+def test_app_and_cli_share_their_model_flags():
+    """--weights, --device and --precision mean the same in both programs (one definition)."""
+
+    def flag_help(*command: str) -> dict[str, str]:
+        text = subprocess.run([sys.executable, *command, "--help"], cwd=ROOT, capture_output=True, text=True).stdout
+        text = " ".join(text.split())  # argparse wraps help to the terminal width
+        text = text[text.index("options:") :]  # the descriptions, not the usage line
+        return {flag: text[text.index(flag) :].split(" --", 1)[0] for flag in ("--weights", "--device", "--precision")}
+
+    app_flags, cli_flags = flag_help("app.py"), flag_help("-m", "resnet", "explain")
+    assert app_flags == cli_flags
+    assert "IMAGENET1K_V2 (default, or $RESNET_WEIGHTS)" in app_flags["--weights"]
+    assert "fp32, fp16, bf16" in app_flags["--precision"]
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Addresses with a TCP socket listening on ``port``, read from /proc/net/tcp (IPv4)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
 
 
 def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
-    env = {**os.environ, "TORCH_HOME": str(tmp_path), "RESNET_OFFLINE": "1"}
+    """Started as a Space starts it: port from $GRADIO_SERVER_PORT, no --host, --mcp on."""
+    env = {**os.environ, "TORCH_HOME": str(tmp_path), "RESNET_OFFLINE": "1", "GRADIO_SERVER_PORT": str(free_port)}
+    env.pop("GRADIO_SERVER_NAME", None)
     process = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(free_port), "--device", "cpu"],
+        [sys.executable, "app.py", "--device", "cpu", "--mcp"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -100,7 +127,12 @@ def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
                 time.sleep(0.5)
         assert "⚠️ Warning:" in config and "RANDOM" in config and "--weights PATH" in config
         assert "random weights (seed 0) · UNTRAINED" in config
-        labels, _, _ = Client(url, verbose=False).predict(handle_file(str(ROOT / "assets" / "coffee.jpg")), api_name="/explain")
+        assert listening_addresses(free_port) == {"127.0.0.1"}  # loopback unless told otherwise
+        tools = get_json(f"{url}/gradio_api/mcp/schema")
+        assert [tool["name"] for tool in tools] == ["explain"]
+        labels, _, _ = Client(url, verbose=False).predict(
+            handle_file(str(ROOT / "assets" / "coffee.jpg")), api_name="/explain"
+        )
         assert len(labels["confidences"]) == 5
     finally:
         process.terminate()
@@ -108,9 +140,9 @@ def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
     assert "could not be loaded" in output  # the warning is in the log too
 
 
-def test_mcp_server_offers_explain_as_a_tool(explainer, free_port):
-    demo = app.build_demo(explainer)
-    app.launch(demo, "127.0.0.1", free_port, prevent_thread_lock=True, quiet=True, mcp_server=True)
+def test_mcp_tool_is_described_by_the_explain_docstring(explainer, free_port):
+    demo = build_demo(explainer)
+    launch(demo, "127.0.0.1", free_port, prevent_thread_lock=True, quiet=True, mcp_server=True)
     try:
         tools = get_json(f"http://127.0.0.1:{free_port}/gradio_api/mcp/schema")
     finally:
@@ -119,13 +151,9 @@ def test_mcp_server_offers_explain_as_a_tool(explainer, free_port):
     assert "top-5" in tools[0]["description"] and "image_path" in tools[0]["inputSchema"]["properties"]
 
 
-def test_mcp_flag():
-    assert app.parse_args(["--mcp"]).mcp and not app.parse_args([]).mcp
-
-
 def test_a_notice_page_is_served_while_weights_download(free_port):
     url = f"http://127.0.0.1:{free_port}"
-    with app.notice_page("127.0.0.1", free_port, "Downloading the IMAGENET1K_V2 weights"):
+    with notice_page("127.0.0.1", free_port, "Downloading the IMAGENET1K_V2 weights"):
         config = json.dumps(get_json(f"{url}/config"), ensure_ascii=False)
         assert "Downloading the IMAGENET1K_V2 weights" in config
         assert "window.location.reload()" in config
@@ -158,8 +186,15 @@ def test_server_messages_follow_the_browser_language(server, tmp_path):
         english.predict(handle_file(str(fake)), api_name="/explain")
 
 
-def test_every_image_error_has_a_chinese_message():
+def test_every_server_text_exists_in_both_languages():
     from resnet.preprocess import IMAGE_ERRORS
-    from ui_text import ZH_MESSAGES
+    from ui.text import EN, SERVER, ZH
 
-    assert set(IMAGE_ERRORS) <= set(ZH_MESSAGES)
+    assert set(EN) == set(ZH)
+    assert set(SERVER["en"]) == set(SERVER["zh-CN"]) >= set(IMAGE_ERRORS)
+
+    def placeholders(template: str) -> list[str]:
+        return sorted(re.findall(r"{(\w+)", template))
+
+    for key, english in SERVER["en"].items():  # same placeholders, so every message can be filled
+        assert placeholders(english) == placeholders(SERVER["zh-CN"][key]), key

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
-import app
-from resnet import load_image
+from resnet import load_image, render
+from resnet.panels import TOP_CHANNELS
+from ui.explain_tab import NO_CONTRAST, Analysis, ExplainTab, method_choices
+from ui.files import ScratchFiles
+from ui.live_tab import LiveTab
+from ui.records import output_names
+
+EN, ZH = "en", "zh-CN"
 
 
 class NoProgress:
@@ -18,96 +26,154 @@ class NoProgress:
 
 
 @pytest.fixture(scope="module")
-def handlers(explainer):
-    return app.Handlers(explainer)
+def files(tmp_path_factory):
+    return ScratchFiles(tmp_path_factory.mktemp("scratch"))
 
 
 @pytest.fixture(scope="module")
-def analyzed(handlers, photos):
-    return handlers.analyze(str(photos[2]), "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", progress=NoProgress())
+def tab(explainer, files):
+    return ExplainTab(explainer, files)
 
 
-def test_analyze_fills_every_panel(handlers, explainer, photos, analyzed):
-    (view, labels, top5, any_class, contrast, heatmap, faith, logit_text, logit_plot, logit_maps, report, stages, features,
-     block_plot, block_image, story) = analyzed
+def analyze(tab, photo, language=EN):
+    return tab.analyze(
+        str(photo), "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", language, progress=NoProgress()
+    )
+
+
+@pytest.fixture(scope="module")
+def analyzed(tab, photos) -> Analysis:
+    return analyze(tab, photos[2])
+
+
+def read_json(path: str) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def test_analyze_fills_every_panel(explainer, analyzed, photos):
+    a = analyzed
     expected = explainer.explain(load_image(photos[2]), blocks=True)
-    assert labels == expected.label_confidences
-    assert top5["value"] == any_class["value"] == expected.cam_class
-    assert [c[1] for c in top5["choices"]] == [p.index for p in expected.top5]
-    np.testing.assert_allclose(view.cam, expected.cam, atol=1e-5)
-    assert Image.open(heatmap).size == (224, 276) and Image.open(heatmap).format == "PNG"
-    assert [caption for _, caption in stages] == [f"{n} · Grad-CAM" for n in ("layer1", "layer2", "layer3", "layer4")]
-    assert len(features) == 5
-    assert list(block_plot["block"].unique()) == [b.name for b in expected.blocks]
-    ratios = block_plot[block_plot["series"].str.startswith("‖")]["value"].to_numpy()
+    assert a.labels == expected.label_confidences
+    assert a.top5["value"] == a.any_class["value"] == expected.cam_class
+    assert [c[1] for c in a.top5["choices"]] == [p.index for p in expected.top5]
+    np.testing.assert_allclose(a.view.cam, expected.cam, atol=1e-5)
+    assert Image.open(a.heatmap).size == (224, 224 + render.LEGEND_HEIGHT) and Image.open(a.heatmap).format == "PNG"
+    assert [caption for _, caption in a.stage_gallery] == [f"layer{i} · Grad-CAM" for i in range(1, 5)]
+    assert len(a.gallery) == 5
+    blocks = a.block_plot["value"]
+    assert list(blocks["block"].unique()) == [b.name for b in expected.blocks]
+    assert set(blocks["series"]) == {"‖F(x)‖ / ‖x‖", "cos(F(x), x)"}
+    ratios = blocks[blocks["series"].str.startswith("‖")]["value"].to_numpy()
     np.testing.assert_allclose(ratios, [b.ratio for b in expected.blocks], rtol=1e-5)
-    assert Image.open(block_image).size == (224, 224)
-    top = logit_plot["contribution"].to_numpy()
-    assert (top[:8] > 0).all() and (top[8:] < 0).all()
-    assert f"logit {expected.logits[expected.cam_class]:.3f}" in logit_text
+    assert Image.open(a.block_image).size == (224, 224)
     strongest = max(expected.blocks, key=lambda b: b.ratio)
-    assert f"**{strongest.name}**" in story and f"{strongest.ratio:.2f}×" in story
-    report_json = json.loads(open(report).read())
-    assert report_json["explained_class"]["index"] == expected.cam_class
-    assert len(report_json["blocks"]) == 16
-    parts = report_json["logit_decomposition"]
-    assert parts["sum_of_contributions"] + parts["bias"] == pytest.approx(parts["logit"], abs=1e-3)
+    assert f"**{strongest.name}**" in a.learn_story and f"{strongest.ratio:.2f}×" in a.learn_story
 
 
-def test_switching_class_runs_no_model_and_matches_a_fresh_run(handlers, explainer, photos, analyzed):
-    view = analyzed[0]
+def test_logit_chart_maps_and_report_show_the_same_channels(explainer, analyzed):
+    a = analyzed
+    parts = explainer.logit_parts(a.view.explanation, a.view.cam_class)
+    up, down = parts.strongest(TOP_CHANNELS, +1), parts.strongest(TOP_CHANNELS, -1)
+    chart = a.logit_plot["value"]
+    assert list(chart["channel"]) == [f"ch {k}" for k in up + down]
+    np.testing.assert_allclose(chart["contribution"], parts.contributions[up + down], rtol=1e-6)
+    assert [caption.split(" · ")[0] for _, caption in a.logit_maps] == list(chart["channel"])
+    assert f"logit {parts.logit:.3f}" in a.logit_text
+    report = read_json(a.report)
+    assert [c["channel"] for c in report["logit_decomposition"]["channels_up"]] == up
+    assert [c["channel"] for c in report["logit_decomposition"]["channels_down"]] == down
+    assert report["explained_class"]["index"] == a.view.cam_class and len(report["blocks"]) == 16
+
+
+def test_no_image_clears_every_panel(tab):
+    cleared = tab.analyze(None, "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", EN, progress=NoProgress())
+    assert cleared.view is None and cleared.heatmap is None and cleared.gallery == [] and cleared.labels is None
+    assert set(output_names(Analysis)) >= {"view", "heatmap", "labels", "learn_story", "block_plot"}
+
+
+def test_a_bad_file_is_a_message_in_the_pages_language(tab, tmp_path):
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("not a picture")
+    with pytest.raises(gr.Error, match="not an image that can be read"):
+        analyze(tab, fake, EN)
+    with pytest.raises(gr.Error, match="不是可读取的图片"):
+        analyze(tab, fake, ZH)
+
+
+def test_switching_class_runs_no_model_and_matches_a_fresh_run(tab, explainer, photos, analyzed):
     calls = []
     hook = explainer.model.register_forward_pre_hook(lambda *_: calls.append(1))
     try:
-        out = handlers.retarget(view, 281, app.NO_CONTRAST, "Grad-CAM", "jet", 0.5, progress=NoProgress())
+        out = tab.retarget(analyzed.view, 281, NO_CONTRAST, "Grad-CAM", "jet", 0.5, EN, progress=NoProgress())
     finally:
         hook.remove()
     assert calls == []
-    new_view, radio_value, dropdown_value = out[0], out[-2], out[-1]
-    assert (new_view.cam_class, radio_value, dropdown_value) == (281, None, 281)
-    np.testing.assert_allclose(new_view.cam, explainer.explain(load_image(photos[2]), cam_class=281).cam, atol=1e-5)
-    assert json.loads(open(out[6]).read())["explained_class"] == {"index": 281, "name": "tabby"}
+    assert (out.view.cam_class, out.top5, out.any_class) == (281, None, 281)
+    np.testing.assert_allclose(out.view.cam, explainer.explain(load_image(photos[2]), cam_class=281).cam, atol=1e-5)
+    assert read_json(out.report)["explained_class"] == {"index": 281, "name": "tabby"}
 
 
-def test_contrast_and_stage_panel(handlers, explainer, analyzed):
-    view = analyzed[0]
+def test_contrast_and_stage_panel(tab, explainer, analyzed):
+    view = analyzed.view
     a, b = view.explanation.top5[0].index, view.explanation.top5[1].index
-    contrasted = handlers.retarget(view, a, b, "Grad-CAM", "jet", 0.5, progress=NoProgress())[0]
+    contrasted = tab.retarget(view, a, b, "Grad-CAM", "jet", 0.5, EN, progress=NoProgress()).view
     np.testing.assert_allclose(contrasted.cam, explainer.class_cam(view.explanation, a, contrast=b), atol=1e-6)
-    with_stages, gallery = handlers.stage_panel(contrasted, "jet", 0.5)
-    expected = explainer.stage_cams(view.explanation, a, contrast=b)
+    panel = tab.stage_panel(contrasted, "jet", 0.5, EN)
+    expected = explainer.gradcams_per_stage(view.explanation, a, contrast=b)
     for name, cam in expected.items():
-        np.testing.assert_allclose(with_stages.stage_cams[name], cam, atol=1e-6)
-    assert len(gallery) == 4
+        np.testing.assert_allclose(panel.view.stage_maps[name], cam, atol=1e-6)
+    assert len(panel.stage_gallery) == 4
 
 
-def test_restyle_and_feature_controls_change_the_pictures(handlers, analyzed):
-    view = analyzed[0]
-    jet, _ = handlers.restyle(view, "jet", 0.5)
-    viridis, _ = handlers.restyle(view, "viridis", 0.9)
+def test_restyle_and_feature_controls_change_the_pictures(tab, analyzed):
+    view = analyzed.view
+    jet = tab.restyle(view, "jet", 0.5, EN).heatmap
+    viridis = tab.restyle(view, "viridis", 0.9, EN).heatmap
     assert np.abs(np.asarray(Image.open(jet), float) - np.asarray(Image.open(viridis), float)).mean() > 5
-    few = handlers.features(view, 4, "global")
-    many = handlers.features(view, 64, "per stage")
+    few = tab.features(view, 4, "global").gallery
+    many = tab.features(view, 64, "per stage").gallery
     assert Image.open(few[0][0]).size[0] < Image.open(many[0][0]).size[0]
 
 
-def test_faithfulness_goes_into_the_report(handlers, analyzed):
-    view, text, report = handlers.faithfulness(analyzed[0], progress=NoProgress())
-    assert "Faithfulness (ROAD)" in text
-    assert json.loads(open(report).read())["faithfulness"]["score"] == pytest.approx(view.road)
+def test_faithfulness_goes_into_the_report(tab, analyzed):
+    result = tab.faithfulness(analyzed.view, EN, progress=NoProgress())
+    assert "Faithfulness (ROAD)" in result.faith
+    assert read_json(result.report)["faithfulness"]["score"] == pytest.approx(result.view.road)
 
 
 def test_method_choices_say_how_long_they_take():
-    choices = dict((value, label) for label, value in app.method_choices(0.1))
+    choices = {value: label for label, value in method_choices(0.1)}
     assert choices["Grad-CAM"] == "Grad-CAM (instant)"
-    assert choices["Score-CAM"].startswith("Score-CAM (≈") and "s here" in choices["Score-CAM"]
+    assert choices["Score-CAM"] == "Score-CAM (≈ 140 s here)"  # 1400 forward passes of 0.1 s
+    assert choices["Grad-CAM++"] == "Grad-CAM++ (< 1 s)"
+    assert {value: label for label, value in method_choices(0.1, ZH)}["Score-CAM"] == "Score-CAM（本机约 140 秒）"
 
 
-def test_live_frames_get_labels_heatmap_and_a_rate(handlers, explainer, photos):
+def test_the_chinese_page_gets_every_server_text_in_chinese(tab, photos, analyzed):
+    zh = analyze(tab, photos[2], ZH)
+    assert zh.learn_story.startswith("你的图片") and "倍" in zh.learn_story
+    assert zh.block_plot["x_title"] == "瓶颈块，从输入到输出"
+    assert zh.logit_plot["y_title"] == "对 logit 的贡献"
+    assert all(caption.startswith("通道 ") for _, caption in zh.logit_maps)
+    assert [caption for _, caption in zh.stage_gallery] == [f"layer{i} 的 Grad-CAM" for i in range(1, 5)]
+    assert "（2048 个通道贡献之和）" in zh.logit_text
+    texts = tab.page_texts(ZH)
+    assert "运行于 cpu" in texts.banner and "乘加" in texts.learn_table and "4.09" in texts.learn_table
+    assert texts.contrast["choices"][0] == ("（无）", NO_CONTRAST)
+    assert texts.scale["choices"] == [("每个通道", "per channel"), ("每个阶段", "per stage"), ("全局", "global")]
+    # The heatmap's colour bar is drawn in Chinese where a CJK font is installed.
+    if render.can_draw(render.LegendWords("无证据")):
+        english, chinese = np.asarray(Image.open(analyzed.heatmap)), np.asarray(Image.open(zh.heatmap))
+        assert (english[:224] == chinese[:224]).all() and (english[224:] != chinese[224:]).any()
+
+
+def test_live_frames_get_labels_heatmap_and_a_rate(explainer, files, photos):
+    live = LiveTab(explainer, files)
     frame = np.asarray(load_image(photos[0]))  # (H, W, 3) uint8, as the webcam stream delivers
-    labels, heatmap, done, info = handlers.live(frame, 0.0)
-    assert labels == explainer.explain(load_image(photos[0])).label_confidences
-    assert Image.open(heatmap).format == "PNG" and "ms per frame" in info and "frames/s" not in info
-    _, _, later, info = handlers.live(frame, done)
-    assert later > done and "frames/s" in info
-    assert handlers.live(None, later) == (None, None, later, "")
+    first = live.live(frame, 0.0, EN)
+    assert first.live_labels == explainer.explain(load_image(photos[0])).label_confidences
+    assert Image.open(first.live_heatmap).format == "PNG"
+    assert "ms per frame" in first.live_info and "frames/s" not in first.live_info
+    second = live.live(frame, first.live_last, ZH)
+    assert second.live_last > first.live_last and "帧/秒" in second.live_info
+    assert live.live(None, second.live_last, EN).live_heatmap is None

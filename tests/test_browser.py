@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from resnet import load_image
+
+from conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
@@ -145,8 +146,36 @@ def test_live_tab_streams_without_a_backlog(page):
         time.sleep(0.01)
     assert len(after) <= 1  # no queue of stale frames kept being answered
     median = sorted(rates)[len(rates) // 2]
-    (ARTIFACTS / "live_browser_fps.txt").write_text(f"{median:.1f} frames/s served to Chromium's fake camera (median)\n")
+    (ARTIFACTS / "live_browser_fps.txt").write_text(
+        f"{median:.1f} frames/s served to Chromium's fake camera (median)\n"
+    )
     print(f"live: {median:.1f} frames/s in the browser")
+
+
+def test_server_texts_follow_the_language_chosen_in_settings(page, tmp_path):
+    """An English browser switched to 中文 in Settings gets the server's messages and texts in Chinese."""
+    page.get_by_text("Settings").click()
+    page.get_by_label("Language").click()
+    page.get_by_role("option", name=re.compile("中文")).first.click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("示例照片")).to_be_visible(timeout=WAIT_MS)
+    if page.get_by_role("dialog").count():  # the settings dialog may stay open: close it by its backdrop
+        page.locator(".backdrop").first.click(position={"x": 5, "y": 5}, force=True)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("not a photo")
+    page.locator("input[type=file]").first.set_input_files(str(fake))
+    expect(page.get_by_text(re.compile("不是可读取的图片")).first).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("模型：")).to_be_visible(timeout=WAIT_MS)  # texts made at load, made again
+    expect(page.get_by_text("每个阶段", exact=True)).to_be_visible()
+    page.locator("img[src*='chelsea']").first.click()
+    # Gradio re-labels only the selected tab on a switch (the others on reload): find either name.
+    page.get_by_role("tab", name=re.compile("了解 ResNet50|Learn ResNet50")).click()
+    expect(page.get_by_text(re.compile("改变信号最多的块是")).first).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("tab", name=re.compile("残差块|Residual blocks")).click()
+    for series in ("‖F(x)‖ / ‖x‖", "cos(F(x), x)"):  # the chart's legend names both series
+        expect(page.get_by_text(series, exact=True).first).to_be_visible(timeout=WAIT_MS)
+    page.screenshot(path=str(ARTIFACTS / "zh-CN-settings.png"), full_page=True)
 
 
 def test_bad_upload_message_in_chinese(browser, server, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from resnet import load_image
+
 from conftest import ROOT
 
 
@@ -26,25 +27,41 @@ def test_cli_writes_every_output_and_skips_bad_files(tmp_path, checkpoint, weigh
     bad = tmp_path / "notes.jpg"
     bad.write_text("not a picture")
     out = tmp_path / "out"
-    done = run_cli(str(photos[2]), str(bad), str(photos[3]), "--weights", str(checkpoint), "--out", str(out), "--json", "--device", "cpu")
+    done = run_cli(
+        str(photos[2]),
+        str(bad),
+        str(photos[3]),
+        "--weights",
+        str(checkpoint),
+        "--out",
+        str(out),
+        "--json",
+        "--device",
+        "cpu",
+    )
     assert done.returncode == 1, done.stderr
     assert f"{bad}: This file is not an image" in done.stderr
     records = json.loads(done.stdout)
     assert [r["image"] for r in records] == [str(photos[2]), str(bad), str(photos[3])]
     assert "not an image" in records[1]["error"]
 
-    for photo, rec in zip([photos[2], photos[3]], [records[0], records[2]]):
+    for photo, rec in zip([photos[2], photos[3]], [records[0], records[2]], strict=True):
         expected = explainer.explain(load_image(photo))
         stem = photo.stem
         assert rec == json.loads((out / f"{stem}.json").read_text())
-        assert rec["weights"] == {"name": "custom", "sha256": weights.sha256, "description": weights.describe(), "trained": True}
+        assert rec["weights"] == {
+            "name": "custom",
+            "sha256": weights.sha256,
+            "description": weights.describe(),
+            "trained": True,
+        }
         assert rec["method"] == "Grad-CAM" and rec["contrast_class"] is None
         assert [p["index"] for p in rec["top5"]] == [p.index for p in expected.top5]
         assert rec["explained_class"] == {"index": expected.cam_class, "name": expected.top5[0].name}
         arrays = np.load(out / f"{stem}.npz")
         assert arrays["logits"].shape == (1000,) and arrays["logits"].dtype == np.float32
         assert arrays["cam"].shape == (224, 224) and arrays["cam"].dtype == np.float32
-        assert 0 <= arrays["cam"].min() and arrays["cam"].max() <= 1
+        assert arrays["cam"].min() >= 0 and arrays["cam"].max() <= 1
         np.testing.assert_allclose(arrays["logits"], expected.logits, atol=1e-4)
         np.testing.assert_allclose(arrays["cam"], expected.cam, atol=1e-4)
         for name in [f"{stem}_cam.png"] + [f"{stem}_{s}.png" for s in ("stem", "layer1", "layer2", "layer3", "layer4")]:
@@ -81,7 +98,7 @@ def test_cli_deep_options_match_the_engine(tmp_path, checkpoint, explainer, phot
     arrays = np.load(out / f"{photos[0].stem}.npz")
     full = explainer.explain(load_image(photos[0]), blocks=True)
     np.testing.assert_allclose(arrays["cam"], explainer.class_cam(full, 281, contrast=282), atol=1e-5)
-    stage_cams = explainer.stage_cams(full, 281, contrast=282)
+    stage_cams = explainer.gradcams_per_stage(full, 281, contrast=282)
     for name in ("layer1", "layer2", "layer3", "layer4"):
         assert arrays[f"cam_{name}"].shape == (224, 224) and arrays[f"cam_{name}"].dtype == np.float32
         np.testing.assert_allclose(arrays[f"cam_{name}"], stage_cams[name], atol=1e-4)
@@ -115,7 +132,7 @@ def test_batch_over_folders_with_summary_and_resume(tmp_path, checkpoint, explai
     args = [str(folder), "--weights", str(checkpoint), "--out", str(out), "--device", "cpu", "--batch-size", "3"]
     first = run_cli(*args)
     assert first.returncode == 1, first.stderr  # one bad file, the rest done
-    rows = list(csv.DictReader(open(out / "summary.csv")))
+    rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
     assert [Path(r["image"]).name for r in rows] == sorted(p.name for p in photos[:3]) + ["broken.jpg", photos[3].name]
     assert [r["status"] for r in rows].count("error") == 1
     for row in rows:
@@ -132,4 +149,4 @@ def test_batch_over_folders_with_summary_and_resume(tmp_path, checkpoint, explai
     assert "resuming: 3 of 5 images already done" in second.stderr
     redone = [name for name, mtime in done_before.items() if (out / name).stat().st_mtime_ns != mtime]
     assert redone == [f"{photos[0].stem}_cam.png"]
-    assert len(list(csv.DictReader(open(out / "summary.csv")))) == 5
+    assert len(list(csv.DictReader((out / "summary.csv").read_text().splitlines()))) == 5

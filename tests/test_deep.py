@@ -11,8 +11,8 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
-from resnet.cams import METHODS, Heatmaps, method_named
 from resnet.explain import CAM_STAGES, find_class
+from resnet.heatmaps import METHODS, Heatmaps, method_named
 
 TABBY, GOLDFISH = 281, 1
 
@@ -50,7 +50,9 @@ def test_full_explanation_keeps_the_fast_results(explainer, image, full):
 def test_stage_cams_equal_the_package_run_per_layer(reference_model, full):
     assert tuple(full.stage_cams) == CAM_STAGES
     for name in CAM_STAGES:
-        expected = reference_cam(reference_model, model_x(full), getattr(reference_model, name), ClassifierOutputTarget(full.cam_class))
+        expected = reference_cam(
+            reference_model, model_x(full), getattr(reference_model, name), ClassifierOutputTarget(full.cam_class)
+        )
         assert full.stage_cams[name].shape == (224, 224)
         np.testing.assert_allclose(full.stage_cams[name], expected, atol=1e-4, err_msg=name)
     np.testing.assert_allclose(full.stage_cams["layer4"], full.cam, atol=1e-5)
@@ -71,11 +73,15 @@ def test_switching_class_reuses_activations_and_equals_a_fresh_run(explainer, im
 
 def test_contrast_cam_equals_package_with_difference_target(explainer, reference_model, full):
     a, b = full.top5[0].index, full.top5[1].index
-    expected = reference_cam(reference_model, model_x(full), reference_model.layer4[-1], lambda out: out[..., a] - out[..., b])
+    expected = reference_cam(
+        reference_model, model_x(full), reference_model.layer4[-1], lambda out: out[..., a] - out[..., b]
+    )
     np.testing.assert_allclose(explainer.class_cam(full, a, contrast=b), expected, atol=1e-5)
-    stages = explainer.stage_cams(full, a, contrast=b)
+    stages = explainer.gradcams_per_stage(full, a, contrast=b)
     for name in CAM_STAGES:
-        expected = reference_cam(reference_model, model_x(full), getattr(reference_model, name), lambda out: out[..., a] - out[..., b])
+        expected = reference_cam(
+            reference_model, model_x(full), getattr(reference_model, name), lambda out: out[..., a] - out[..., b]
+        )
         np.testing.assert_allclose(stages[name], expected, atol=1e-4, err_msg=name)
 
 
@@ -86,13 +92,23 @@ def test_block_statistics_equal_a_recomputation_with_hooks(reference_model, full
     """
     captured = {}
     handles = []
-    blocks = [(f"{stage}.{i}", block) for stage in CAM_STAGES for i, block in enumerate(getattr(reference_model, stage))]
+    blocks = [
+        (f"{stage}.{i}", block) for stage in CAM_STAGES for i, block in enumerate(getattr(reference_model, stage))
+    ]
     for name, block in blocks:
-        handles.append(block.bn3.register_forward_hook(lambda m, i, o, n=name: captured.__setitem__((n, "F"), o[0].clone())))
+        handles.append(
+            block.bn3.register_forward_hook(lambda m, i, o, n=name: captured.__setitem__((n, "F"), o[0].clone()))
+        )
         if block.downsample is not None:
-            handles.append(block.downsample.register_forward_hook(lambda m, i, o, n=name: captured.__setitem__((n, "s"), o[0].clone())))
+            handles.append(
+                block.downsample.register_forward_hook(
+                    lambda m, i, o, n=name: captured.__setitem__((n, "s"), o[0].clone())
+                )
+            )
         else:
-            handles.append(block.register_forward_pre_hook(lambda m, i, n=name: captured.__setitem__((n, "s"), i[0][0].clone())))
+            handles.append(
+                block.register_forward_pre_hook(lambda m, i, n=name: captured.__setitem__((n, "s"), i[0][0].clone()))
+            )
     try:
         with torch.no_grad():
             reference_model(model_x(full))
@@ -131,11 +147,29 @@ def test_package_methods_run_on_a_private_model(explainer, reference_model, pack
         assert not module._forward_hooks and not module._backward_hooks
 
 
-@pytest.mark.parametrize("method", ["HiResCAM", "XGradCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "FullGrad"])
-def test_each_quick_method_gives_a_normalised_map(package, full, method):
+@pytest.mark.parametrize(
+    ("method", "package_class"),
+    [
+        ("HiResCAM", "HiResCAM"),
+        ("XGradCAM", "XGradCAM"),
+        ("LayerCAM", "LayerCAM"),
+        ("Eigen-CAM", "EigenCAM"),
+        ("EigenGrad-CAM", "EigenGradCAM"),
+        ("FullGrad", "FullGrad"),
+    ],
+)
+def test_each_quick_method_equals_the_package_run_on_the_reference_model(
+    package, reference_model, full, method, package_class
+):
+    import pytorch_grad_cam
+
     cam = package.heatmap(full, method, full.cam_class)
+    method_class = getattr(pytorch_grad_cam, package_class)
+    with method_class(model=reference_model, target_layers=[reference_model.layer4[-1]]) as reference:
+        x = model_x(full).requires_grad_(True)
+        expected = reference(input_tensor=x, targets=[ClassifierOutputTarget(full.cam_class)])[0]
     assert cam.shape == (224, 224) and cam.dtype == np.float32
-    assert cam.min() >= 0 and cam.max() == pytest.approx(1, abs=1e-4)
+    np.testing.assert_allclose(cam, expected, atol=1e-5)
 
 
 def test_package_call_does_not_disturb_concurrent_explanations(explainer, package, image, full):
@@ -156,16 +190,37 @@ def test_package_call_does_not_disturb_concurrent_explanations(explainer, packag
     assert errors == []
 
 
-def test_road_score_is_repeatable_and_sides_with_the_relevant_region(package, full):
+def test_road_score_equals_the_package_metric_and_flips_with_the_map(package, reference_model, full):
+    from pytorch_grad_cam.metrics.road import ROADCombined
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
+
     score = package.road(full.input, full.cam, full.cam_class)
-    assert -1 <= score <= 1
-    assert package.road(full.input, full.cam, full.cam_class) == score
+    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+        torch.manual_seed(0)  # Heatmaps.road seeds the imputer's noise with 0
+        metric = ROADCombined(percentiles=[20, 40, 60, 80])
+        expected = metric(
+            model_x(full), full.cam[None], [ClassifierOutputSoftmaxTarget(full.cam_class)], reference_model
+        )
+    assert score == pytest.approx(float(expected[0]), abs=1e-5)
+    assert package.road(full.input, full.cam, full.cam_class) == score  # repeatable
+    # Ranking the pixels the other way round swaps "most" and "least relevant": the sign flips.
     inverted = package.road(full.input, 1 - full.cam, full.cam_class)
-    assert np.sign(inverted) != np.sign(score) or abs(score) < 0.01
+    assert inverted < 0 < score and abs(score + inverted) < 0.05
 
 
 def test_methods_and_classes_are_found_by_name(weights):
-    assert set(METHODS) == {"Grad-CAM", "Grad-CAM++", "HiResCAM", "XGradCAM", "LayerCAM", "Eigen-CAM", "EigenGrad-CAM", "Score-CAM", "Ablation-CAM", "FullGrad"}
+    assert set(METHODS) == {
+        "Grad-CAM",
+        "Grad-CAM++",
+        "HiResCAM",
+        "XGradCAM",
+        "LayerCAM",
+        "Eigen-CAM",
+        "EigenGrad-CAM",
+        "Score-CAM",
+        "Ablation-CAM",
+        "FullGrad",
+    }
     assert method_named("scorecam").label == "Score-CAM"
     with pytest.raises(ValueError, match="choose one of"):
         method_named("saliency")

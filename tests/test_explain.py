@@ -29,7 +29,7 @@ def reference_input(explainer, image) -> torch.Tensor:
 
 
 def test_logits_equal_torchvision_model(explainer, reference_model, images, results):
-    for image, result in zip(images, results):
+    for image, result in zip(images, results, strict=True):
         with torch.no_grad():
             expected = reference_model(reference_input(explainer, image))[0]
         np.testing.assert_allclose(result.logits, expected.numpy(), rtol=0, atol=1e-4)
@@ -55,7 +55,13 @@ def test_stage_activations_equal_torchvision_feature_extractor(reference_model, 
     extractor = create_feature_extractor(reference_model, nodes)
     with torch.no_grad():
         expected = extractor(reference_input(explainer, images[0]))
-    shapes = {"stem": (64, 56, 56), "layer1": (256, 56, 56), "layer2": (512, 28, 28), "layer3": (1024, 14, 14), "layer4": (2048, 7, 7)}
+    shapes = {
+        "stem": (64, 56, 56),
+        "layer1": (256, 56, 56),
+        "layer2": (512, 28, 28),
+        "layer3": (1024, 14, 14),
+        "layer4": (2048, 7, 7),
+    }
     assert tuple(results[0].stages) == STAGES
     for name in STAGES:
         assert results[0].stages[name].shape == shapes[name]
@@ -68,7 +74,7 @@ def package_gradcam(model, x, cls) -> np.ndarray:
 
 
 def test_fast_cam_equals_grad_cam_package(explainer, reference_model, images, results):
-    for image, result in zip(images, results):
+    for image, result in zip(images, results, strict=True):
         expected = package_gradcam(reference_model, reference_input(explainer, image), result.cam_class)
         assert result.cam.shape == (224, 224) and result.cam.dtype == np.float32
         assert result.cam.min() == pytest.approx(0, abs=1e-6) and result.cam.max() == pytest.approx(1, abs=1e-5)
@@ -100,7 +106,7 @@ def test_concurrent_calls_return_each_their_own_answer(explainer, images, result
     jobs = [i % len(images) for i in range(24)]
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(pool.map(lambda i: explainer.explain(images[i]), jobs))
-    for i, answer in zip(jobs, answers):
+    for i, answer in zip(jobs, answers, strict=True):
         assert [p.index for p in answer.top5] == [p.index for p in results[i].top5]
         np.testing.assert_allclose(answer.logits, results[i].logits, atol=1e-4)
         np.testing.assert_allclose(answer.cam, results[i].cam, atol=1e-4)
@@ -113,7 +119,7 @@ def test_class_out_of_range_is_a_clear_error(explainer, images):
 
 def test_batch_equals_one_by_one(explainer, images):
     batch = explainer.explain_batch(images[:3], [None, 281, None], all_stages=True, blocks=True)
-    for image, cam_class, got in zip(images[:3], [None, 281, None], batch):
+    for image, cam_class, got in zip(images[:3], [None, 281, None], batch, strict=True):
         want = explainer.explain(image, cam_class, all_stages=True, blocks=True)
         assert got.cam_class == want.cam_class and [p.index for p in got.top5] == [p.index for p in want.top5]
         np.testing.assert_allclose(got.logits, want.logits, atol=1e-4)

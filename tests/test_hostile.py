@@ -7,10 +7,12 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -20,10 +22,15 @@ from gradio_client import Client, handle_file
 from packaging.version import Version
 from PIL import Image
 
-import app
-from conftest import ROOT, pick_free_port
-from corpus import build_corpus
+from bench.common import free_port as pick_free_port
+from bench.common import memory_mb
 from resnet import load_image, load_weights
+from ui.files import SCRATCH_DIR, ScratchFiles
+from ui.live_tab import LiveTab
+from ui.page import build_demo, launch
+
+from conftest import ROOT
+from corpus import build_corpus
 
 ANSWER_TIMEOUT_S = 60  # a hang fails the test; the answers themselves take well under a second
 
@@ -72,16 +79,31 @@ def app_labels(explainer, photo, got: dict) -> dict:
     """The engine's answer for ``photo`` in gradio_client's Label format (confidences rounded as got)."""
     expected = explainer.explain(load_image(photo))
     assert [c["label"] for c in got["confidences"]] == [p.name for p in expected.top5]
-    for c, p in zip(got["confidences"], expected.top5):
+    for c, p in zip(got["confidences"], expected.top5, strict=True):
         assert c["confidence"] == pytest.approx(p.probability, abs=1e-5)
     return got
 
 
 def test_every_corpus_file_through_the_cli(tmp_path, checkpoint, corpus):
     done = subprocess.run(
-        [sys.executable, "-m", "resnet", "explain", *[str(c.path) for c in corpus], "--weights", str(checkpoint),
-         "--out", str(tmp_path), "--json", "--device", "cpu"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "resnet",
+            "explain",
+            *[str(c.path) for c in corpus],
+            "--weights",
+            str(checkpoint),
+            "--out",
+            str(tmp_path),
+            "--json",
+            "--device",
+            "cpu",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 1  # some failed, the others ran
     records = {r["image"]: r for r in json.loads(done.stdout)}
@@ -115,8 +137,13 @@ def user_images(tmp_path_factory, photos):
     folder = tmp_path_factory.mktemp("users")
     paths = []
     for i, photo in enumerate(photos):
-        for variant, image in enumerate([Image.open(photo), Image.open(photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT),
-                                         Image.open(photo).rotate(90, expand=True)]):
+        for variant, image in enumerate(
+            [
+                Image.open(photo),
+                Image.open(photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+                Image.open(photo).rotate(90, expand=True),
+            ]
+        ):
             path = folder / f"user{i}_{variant}.png"
             image.convert("RGB").save(path)
             paths.append(path)
@@ -143,16 +170,18 @@ def test_sixteen_concurrent_users_each_get_their_own_answer(server, user_images)
         want_labels, want_heatmap = solo[path]
         for labels, heatmap, gallery in answers:
             assert top1(labels) == top1(want_labels)
-            for got, want in zip(labels["confidences"], want_labels["confidences"]):
-                assert got["label"] == want["label"] and got["confidence"] == pytest.approx(want["confidence"], abs=1e-5)
+            for got, want in zip(labels["confidences"], want_labels["confidences"], strict=True):
+                assert got["label"] == want["label"] and got["confidence"] == pytest.approx(
+                    want["confidence"], abs=1e-5
+                )
             assert np.abs(np.asarray(Image.open(heatmap), int) - want_heatmap).max() <= 2
             assert len(gallery) == 5
 
 
 def test_full_queue_says_busy_instead_of_hanging(explainer, photos):
-    demo = app.build_demo(explainer)
+    demo = build_demo(explainer)
     port = pick_free_port()
-    app.launch(demo, "127.0.0.1", port, queue_size=1, prevent_thread_lock=True, quiet=True)
+    launch(demo, "127.0.0.1", port, queue_size=1, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}", verbose=False)
         jobs = [client.submit(handle_file(str(photos[i % 6])), api_name="/explain") for i in range(12)]
@@ -171,7 +200,7 @@ def test_full_queue_says_busy_instead_of_hanging(explainer, photos):
 
 
 def test_live_stream_and_clicks_do_not_interfere(client, explainer, photos):
-    handlers = app.Handlers(explainer)
+    live = LiveTab(explainer, ScratchFiles())
     frame = np.asarray(load_image(photos[4]))
     want_live = explainer.explain(load_image(photos[4])).label_confidences
     live_results, errors = [], []
@@ -179,8 +208,9 @@ def test_live_stream_and_clicks_do_not_interfere(client, explainer, photos):
     def stream():
         last = 0.0
         for _ in range(15):
-            labels, _, last, _ = handlers.live(frame, last)
-            live_results.append(labels)
+            answer = live.live(frame, last, "en")
+            last = answer.live_last
+            live_results.append(answer.live_labels)
 
     thread = threading.Thread(target=stream)
     thread.start()
@@ -200,36 +230,42 @@ def test_live_stream_and_clicks_do_not_interfere(client, explainer, photos):
 # -- long runs ---------------------------------------------------------------------------------
 
 
-def rss_mb() -> float:
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
 def test_many_requests_in_a_row_do_not_grow_memory_or_leave_hooks(client, explainer, photos):
     """100 requests here (bench/soak.py runs 500 and reports the figures)."""
     samples = []
     for i in range(100):
         client.predict(handle_file(str(photos[i % len(photos)])), api_name="/explain")
         if i in (29, 99):
-            samples.append(rss_mb())
+            samples.append(memory_mb())
     assert samples[1] - samples[0] < 100, f"resident memory grew from {samples[0]:.0f} to {samples[1]:.0f} MB"
     for module in explainer.model.modules():
         assert not module._forward_hooks and not module._forward_pre_hooks and not module._backward_hooks
 
 
 def test_scratch_files_are_pruned(tmp_path):
-    files = app.ScratchFiles(tmp_path, max_age_s=0, prune_every_s=0)
+    files = ScratchFiles(tmp_path, max_age_s=0, prune_every_s=0)
     first = files.png(Image.new("RGB", (4, 4)))
     files.json({"a": 1})
     assert not (tmp_path / first.split("/")[-1]).exists()  # pruned when the next file was written
     assert len(list(tmp_path.iterdir())) == 1
 
 
-def test_gradio_cache_is_cleaned_on_a_schedule(explainer):
-    demo = app.build_demo(explainer)
-    assert demo.delete_cache == (60, 600)
+def test_served_files_are_deleted_on_gradios_schedule(explainer, photos):
+    """With a 1 s schedule and age, the files a request was served are gone a few seconds later."""
+    demo = build_demo(explainer, cache=(1, 1))
+    port = pick_free_port()
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", verbose=False, download_files=False)
+        _, heatmap, gallery = client.predict(handle_file(str(photos[0])), api_name="/explain")
+        served = [heatmap["path"], *(item["image"]["path"] for item in gallery)]
+        assert all(Path(p).exists() for p in served)
+        deadline = time.monotonic() + 30
+        while any(Path(p).exists() for p in served) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not any(Path(p).exists() for p in served)
+    finally:
+        demo.close()
 
 
 # -- nothing else is exposed -------------------------------------------------------------------
@@ -249,7 +285,7 @@ def test_file_routes_refuse_everything_but_assets_and_results(server, tmp_path, 
     secret = tmp_path / "secret.txt"
     secret.write_text("do not serve")
     cache = ROOT.parent / "not-served"  # outside the app folder and the caches
-    link_dir = __import__("pathlib").Path(tempfile.gettempdir()) / "gradio" / f"link-test-{pick_free_port()}"
+    link_dir = Path(tempfile.gettempdir()) / "gradio" / f"link-test-{pick_free_port()}"
     link_dir.mkdir(parents=True, exist_ok=True)
     (link_dir / "passwd.png").unlink(missing_ok=True)
     (link_dir / "passwd.png").symlink_to("/etc/passwd")
@@ -267,7 +303,7 @@ def test_file_routes_refuse_everything_but_assets_and_results(server, tmp_path, 
         str(ROOT / "requirements.txt"),
         str(cache),
         str(link_dir / "passwd.png"),
-        str(app.SCRATCH_DIR),
+        str(SCRATCH_DIR),
     ]
     try:
         for path in refused:
@@ -280,10 +316,8 @@ def test_file_routes_refuse_everything_but_assets_and_results(server, tmp_path, 
     assert heatmap  # results are served (the client just downloaded one)
 
 
-def test_safe_server_defaults():
+def test_gradio_is_past_its_path_traversal_fixes():
     assert Version(gr.__version__) >= Version("6.16")  # path-traversal and SSRF fixes
-    args = app.parse_args([])
-    assert args.host == "127.0.0.1" or "GRADIO_SERVER_NAME" in __import__("os").environ
 
 
 def test_tampered_checkpoint_is_not_passed_off_as_the_original(tmp_path, checkpoint, weights):
@@ -294,7 +328,11 @@ def test_tampered_checkpoint_is_not_passed_off_as_the_original(tmp_path, checkpo
     try:
         loaded = load_weights(str(tampered), device="cpu")
     except ValueError as err:  # the zip's own checks caught it
-        assert "Could not read weights" in str(err)
+        message = str(err)
+    else:
+        message = None
+    if message is not None:
+        assert "Could not read weights" in message
     else:
         assert loaded.sha256 != weights.sha256 and loaded.describe() != weights.describe()
         changed = [k for k, v in loaded.model.state_dict().items() if not torch.equal(v, weights.model.state_dict()[k])]

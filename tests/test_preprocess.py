@@ -10,8 +10,9 @@ import torch
 from PIL import Image, ImageCms
 from torchvision.models import ResNet50_Weights
 
-from corpus import STORED_AS, png_claiming
 from resnet.preprocess import load_image, model_input
+
+from corpus import STORED_AS, png_claiming
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 

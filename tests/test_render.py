@@ -28,7 +28,7 @@ def test_feature_scales_share_or_do_not_share_a_range():
     stages["b"][:, 0, 0] = 0
 
     def corner_colour(scale, stage):
-        grids = dict(zip(stages, render.feature_grids(stages, count=2, scale=scale)))
+        grids = dict(zip(stages, render.feature_grids(stages, count=2, scale=scale), strict=True))
         return tuple(np.asarray(grids[stage][0].convert("RGB"))[1, 1])  # first tile, a cell holding the map's maximum
 
     high = tuple(render.colorize(np.array([[1.0]]), render.FEATURE_CMAP)[0, 0])

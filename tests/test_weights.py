@@ -62,7 +62,7 @@ def test_env_variable_chooses_the_weights(monkeypatch, checkpoint, weights):
 
 
 @pytest.mark.parametrize(
-    "digest, name",
+    ("digest", "name"),
     [("11ad3fa6" + "0" * 56, "IMAGENET1K_V2"), ("0676ba61" + "f" * 56, "IMAGENET1K_V1"), ("12345678" + "0" * 56, None)],
 )
 def test_known_torchvision_hashes_are_named(digest, name):
@@ -135,4 +135,3 @@ def test_device_choices():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             resolve_device("cuda")
-

@@ -19,7 +19,8 @@ from torch import nn
 
 from .explain import Explainer, Explanation, check_class
 
-ROAD_PERCENTILES = (20, 40, 60, 80)
+ROAD_PERCENTILES = (20, 40, 60, 80)  # % of pixels removed, as in the ROAD paper
+ROAD_METRIC = "ROAD combined, 20-80% removed, softmax probability"  # what Heatmaps.road measures
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class Method:
     forwards: float  # cost in forward passes, measured with bench/bench_methods.py on a 2-core CPU
 
     @property
-    def cam_class(self):
+    def package_class(self) -> type:
+        """The grad-cam package's class for this method (imported here, on first use)."""
         import pytorch_grad_cam
 
         return getattr(pytorch_grad_cam, self.class_name)
@@ -115,7 +117,7 @@ class Heatmaps:
         chosen = method_named(method)
         with self._lock:
             model = self._private_model()
-            cam = chosen.cam_class(model=model, target_layers=[getattr(model, layer)[-1]])
+            cam = chosen.package_class(model=model, target_layers=[getattr(model, layer)[-1]])
             try:
                 batch = torch.from_numpy(x)[None].to(self.explainer.device).requires_grad_(True)
                 with torch.enable_grad():  # parameters stay frozen; gradients flow from the input
@@ -139,5 +141,7 @@ class Heatmaps:
         batch = torch.from_numpy(x)[None].to(self.explainer.device)
         with self._lock, torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(seed)  # the imputer adds noise: make the score repeatable
-            scores = metric(batch, cam[None], [ClassifierOutputSoftmaxTarget(check_class(cam_class))], self.explainer.model)
+            scores = metric(
+                batch, cam[None], [ClassifierOutputSoftmaxTarget(check_class(cam_class))], self.explainer.model
+            )
         return float(scores[0])

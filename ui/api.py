@@ -1,0 +1,42 @@
+"""The public ``/explain`` endpoint (and MCP tool): the fast path for API clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from resnet import Explainer, render
+from ui.files import Gallery, ScratchFiles, read_upload
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    labels: dict[str, float]
+    heatmap: str
+    gallery: Gallery
+
+
+class Api:
+    def __init__(self, explainer: Explainer, files: ScratchFiles):
+        self.explainer = explainer
+        self.files = files
+
+    def explain(self, image_path: str | None, request: gr.Request = None) -> ApiAnswer:
+        """Explain what a ResNet50 trained on ImageNet-1k sees in an image.
+
+        Args:
+            image_path: the image (JPEG, PNG, WebP, GIF, BMP or TIFF).
+
+        Returns:
+            The top-5 ImageNet classes with probabilities, a Grad-CAM heatmap PNG of where the
+            model looked for the top-1 class, and PNG grids of the most active feature maps of
+            the stem and the four residual stages.
+        """
+        language = request.headers.get("accept-language") if request is not None else None  # no page: the client's
+        result = self.explainer.explain(read_upload(image_path, language))
+        caption = render.heatmap_caption(self.explainer.weights.categories, result.cam_class, None)
+        overlay = render.cam_overlay(result.crop, result.cam, caption)
+        return ApiAnswer(
+            result.label_confidences, self.files.png(overlay), self.files.pngs(render.feature_grids(result.stages))
+        )

@@ -1,0 +1,296 @@
+"""The page: tabs in order, shared state, and every event wired in one place.
+
+The public API is ``/explain``; the page's own events are private. Every page event sends the
+page's language as its last input (``LANGUAGE_JS``), so server texts follow the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import gradio as gr
+
+from resnet import Explainer, render
+from resnet.architecture import blocks_per_stage
+from resnet.heatmaps import DEFAULT_METHOD
+from resnet.panels import block_names
+from ui.api import Api, ApiAnswer
+from ui.explain_tab import (
+    BLOCK_COLOURS,
+    LOGIT_COLOURS,
+    NO_CONTRAST,
+    Analysis,
+    BlockMap,
+    ExplainTab,
+    Faithfulness,
+    Features,
+    PageTexts,
+    Restyle,
+    Retarget,
+    StagePanel,
+    method_choices,
+    scale_choices,
+    weights_banner,
+)
+from ui.files import CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, ScratchFiles, untrusted_image
+from ui.learn_tab import architecture_table
+from ui.live_tab import LiveFrame, LiveTab
+from ui.records import as_outputs, outputs
+from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, text
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+EXAMPLES = sorted(ASSETS.glob("*.jpg"))
+MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
+QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
+CONCURRENCY = 2  # explanations computed at once (the model is shared, threads are safe)
+CSS = (
+    ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
+    f"#{RELABEL_ID} {{ display: none !important; }}"  # clicked by WATCH_LANGUAGE_JS only
+)
+
+
+def build_demo(
+    explainer: Explainer,
+    forward_seconds: float = 0.1,
+    on_gpu=lambda fn: fn,
+    cache: tuple[int, int] = (CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S),
+) -> gr.Blocks:
+    """The page over one shared Explainer.
+
+    Args:
+        explainer: the model, shared by every visitor.
+        forward_seconds: one forward pass here, for the methods menu's time estimates.
+        on_gpu: wraps every handler that runs the model (``spaces.GPU`` on a ZeroGPU Space).
+        cache: (every, age) in seconds: served files older than ``age`` are deleted ``every`` s.
+    """
+    files = ScratchFiles()
+    explain, live, api = ExplainTab(explainer, files, forward_seconds), LiveTab(explainer, files), Api(explainer, files)
+    c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
+    with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
+        c["view"] = gr.State(None, time_to_live=3600)
+        c["language"] = gr.Textbox(visible=False)  # filled by LANGUAGE_JS before each event
+        c["relabel"] = gr.Button("relabel", elem_id=RELABEL_ID)  # hidden by CSS
+        gr.Markdown(text("intro"))
+        c["banner"] = gr.HTML(weights_banner(explainer))
+        _explain_panel(c, explain, forward_seconds)
+        with gr.Tabs():
+            _features_tab(c)
+            with gr.Tab(text("tab_stages")):
+                gr.Markdown(text("stages_caption"))
+                c["stage_gallery"] = gr.Gallery(
+                    label=text("stages"), columns=4, format="png", object_fit="contain", height=300
+                )
+            _blocks_tab(c, explainer)
+            _live_tab(c)
+            with gr.Tab(text("tab_learn")):
+                gr.Markdown(text("learn_intro"))
+                c["learn_table"] = gr.Markdown(architecture_table(explain.parts, None))
+                c["learn_story"] = gr.Markdown(text("learn_waiting"))
+            _logit_tab(c)
+        _wire(demo, c, explain, live, api, on_gpu)
+    return demo
+
+
+def _explain_panel(c: dict, explain: ExplainTab, forward_seconds: float) -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            c["image"] = untrusted_image(
+                label=text("your_image"), sources=["upload", "webcam", "clipboard"], height=360
+            )
+            c["button"] = gr.Button(text("explain"), variant="primary")
+            gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=c["image"], label=text("examples"))
+            with gr.Accordion(text("display"), open=False):
+                gr.Markdown(text("display_caption"))
+                c["cmap"] = gr.Dropdown(list(render.COLORMAPS), value=render.HEATMAP_CMAP, label=text("colormap"))
+                c["alpha"] = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=text("opacity"))
+        with gr.Column(scale=1):
+            c["labels"] = gr.Label(label=text("top5"), num_top_classes=5)
+            c["top5"] = gr.Radio(label=text("pick_top5"), choices=[])
+            with gr.Row():
+                c["any_class"] = gr.Dropdown(
+                    explain.class_choices(), value=None, label=text("any_class"), filterable=True
+                )
+                c["contrast"] = gr.Dropdown(
+                    explain.class_choices(with_none=True), value=NO_CONTRAST, label=text("contrast")
+                )
+            c["method"] = gr.Dropdown(method_choices(forward_seconds), value=DEFAULT_METHOD, label=text("method"))
+            c["heatmap"] = gr.Image(label=text("heatmap"), type="filepath", format="png", interactive=False)
+            with gr.Row():
+                c["faith_button"] = gr.Button(text("faithfulness"), size="sm")
+                c["report"] = gr.DownloadButton(text("report"), size="sm")
+            c["faith"] = gr.Markdown()
+
+
+def _features_tab(c: dict) -> None:
+    with gr.Tab(text("tab_features")):
+        with gr.Row():
+            c["channels"] = gr.Slider(4, 64, value=16, step=1, label=text("channels"))
+            c["scale"] = gr.Radio(scale_choices(), value=render.FEATURE_SCALES[0], label=text("colour_scale"))
+        c["gallery"] = gr.Gallery(
+            label=text("features"),
+            columns=5,
+            format="png",
+            object_fit="contain",
+            height=300,
+            elem_classes="pixelated",
+        )
+
+
+def _blocks_tab(c: dict, explainer: Explainer) -> None:
+    names = block_names(blocks_per_stage(explainer.model))
+    with gr.Tab(text("tab_blocks")):
+        gr.Markdown(text("blocks_caption"))
+        c["block_plot"] = gr.LinePlot(
+            x="block",
+            y="value",
+            color="series",
+            color_map=BLOCK_COLOURS,
+            tooltip=["block", "series", "value"],
+            height=360,
+            label=text("blocks_plot"),
+            x_label_angle=-45,
+            sort="x",
+        )
+        gr.HTML(legend_html(BLOCK_COLOURS))  # Gradio 6.31 draws no legend entries for this chart
+        with gr.Row():
+            c["block"] = gr.Dropdown(names, value=names[-1], label=text("block_choice"))
+            c["block_image"] = gr.Image(
+                label=text("block_map"), type="filepath", format="png", interactive=False, height=240
+            )
+
+
+def _live_tab(c: dict) -> None:
+    with gr.Tab(text("tab_live")):
+        gr.Markdown(text("live_caption"))
+        with gr.Row():
+            c["live_cam"] = gr.Image(label=text("webcam"), sources=["webcam"], streaming=True, type="numpy", height=300)
+            c["live_heatmap"] = gr.Image(
+                label=text("live_heatmap"), type="filepath", format="png", interactive=False, height=300
+            )
+            c["live_labels"] = gr.Label(label=text("live_top5"), num_top_classes=5)
+        c["live_info"] = gr.Markdown()
+        c["live_last"] = gr.State(0.0)
+
+
+def _logit_tab(c: dict) -> None:
+    with gr.Tab(text("tab_logit")):
+        gr.Markdown(text("logit_caption"))
+        c["logit_text"] = gr.Markdown()
+        c["logit_plot"] = gr.BarPlot(
+            x="channel",
+            y="contribution",
+            color="effect",
+            color_map=LOGIT_COLOURS,
+            color_title="",
+            sort="-y",
+            height=280,
+            label=text("logit_plot"),
+        )
+        gr.HTML(legend_html(LOGIT_COLOURS))
+        c["logit_maps"] = gr.Gallery(label=text("logit_maps"), columns=10, format="png", height=220)
+
+
+def legend_html(colours: dict[str, str]) -> str:
+    """A chart legend as HTML: a coloured line and the series name, for each series."""
+    items = [f'<span style="color:{colour}">━━</span> {name}' for name, colour in colours.items()]
+    return '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
+
+
+def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api, on_gpu) -> None:
+    """Every event of the page. Inputs are named; outputs come from each handler's record."""
+
+    def inputs(*names: str) -> list:
+        return [c[name] for name in names]
+
+    def page_event(trigger, fn, names: tuple[str, ...], record: type, gpu: bool = False, **kwargs):
+        """A private event whose last input is the page's language."""
+        handler = as_outputs(on_gpu(fn) if gpu else fn)
+        return trigger(
+            handler, inputs(*names, "language"), outputs(record, c), js=LANGUAGE_JS, api_visibility="private", **kwargs
+        )
+
+    page_texts = as_outputs(explain.page_texts)
+    demo.load(page_texts, c["language"], outputs(PageTexts, c), js=WATCH_LANGUAGE_JS, api_visibility="private")
+    page_event(c["relabel"].click, explain.page_texts, (), PageTexts)  # <html lang> changed
+    # The page runs the full analysis once per image; /explain (the fast path) is for API
+    # clients only, on a hidden trigger, so a click never computes the image twice.
+    api_trigger = gr.Button(visible=False)
+    api_trigger.click(as_outputs(on_gpu(api.explain)), c["image"], outputs(ApiAnswer, c), api_name="explain")
+    analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block")
+    for trigger in (c["button"].click, c["image"].change):
+        page_event(trigger, explain.analyze, analyze_inputs, Analysis, gpu=True, trigger_mode="always_last")
+    page_event(
+        c["live_cam"].stream,
+        live.live,
+        ("live_cam", "live_last"),
+        LiveFrame,
+        gpu=True,
+        stream_every=0.1,
+        time_limit=600,
+        concurrency_id="live",
+    )
+    retarget_inputs = ("view", None, "contrast", "method", "cmap", "alpha")
+    for trigger, chosen in (
+        ("top5", "top5"),
+        ("any_class", "any_class"),
+        ("contrast", "any_class"),
+        ("method", "any_class"),
+    ):
+        names = tuple(chosen if name is None else name for name in retarget_inputs)
+        page_event(c[trigger].input, explain.retarget, names, Retarget, gpu=True, trigger_mode="always_last").success(
+            as_outputs(on_gpu(explain.stage_panel)),
+            inputs("view", "cmap", "alpha", "language"),
+            outputs(StagePanel, c),
+            js=LANGUAGE_JS,
+            api_visibility="private",
+        )
+    for trigger in (c["cmap"].input, c["alpha"].release):
+        page_event(trigger, explain.restyle, ("view", "cmap", "alpha"), Restyle)
+    for trigger in (c["channels"].release, c["scale"].input):
+        trigger(
+            as_outputs(explain.features),
+            inputs("view", "channels", "scale"),
+            outputs(Features, c),
+            api_visibility="private",
+        )
+    c["block"].input(
+        as_outputs(explain.block_map), inputs("view", "block"), outputs(BlockMap, c), api_visibility="private"
+    )
+    page_event(c["faith_button"].click, explain.faithfulness, ("view",), Faithfulness, gpu=True)
+
+
+def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, **kwargs) -> None:
+    """Start the server with the product's limits (tests use this too)."""
+    demo.queue(max_size=queue_size, default_concurrency_limit=CONCURRENCY)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        max_file_size=MAX_FILE_SIZE,
+        share=False,
+        show_error=True,
+        allowed_paths=[str(ASSETS)],
+        css=CSS,
+        i18n=I18N,
+        **kwargs,
+    )
+
+
+@contextlib.contextmanager
+def notice_page(host: str, port: int, message: str, refresh_s: int = 10):
+    """Serve a page that says ``message`` (and reloads itself) while the block runs.
+
+    Used for the first download of the weights, so a visitor of a starting Space sees what is
+    happening instead of an error; the real app takes the port afterwards.
+    """
+    with gr.Blocks(title="ResNet50 Explainer: starting") as notice:
+        gr.Markdown(
+            f"# ResNet50 Explainer is starting · ResNet50 解释器正在启动\n\n{message}\n\n"
+            f"This page reloads itself every {refresh_s} s. · 本页每 {refresh_s} 秒自动刷新。"
+        )
+        gr.Timer(refresh_s).tick(None, js="() => { window.location.reload(); }", api_visibility="private")
+    notice.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False)
+    try:
+        yield
+    finally:
+        notice.close()

@@ -1,0 +1,39 @@
+"""Handlers return one named record per event; the event's outputs list is derived from it.
+
+A record is a dataclass whose field names are the names of the page's components, so a panel
+is added by adding a field (and its component): the outputs list and the returned values can
+no longer drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping
+
+import gradio as gr
+
+
+def output_names(record_type: type) -> list[str]:
+    """The component names a record fills, in field order."""
+    return [field.name for field in dataclasses.fields(record_type)]
+
+
+def outputs(record_type: type, components: Mapping[str, gr.components.Component]) -> list:
+    """The components an event with this record updates, in the record's field order."""
+    return [components[name] for name in output_names(record_type)]
+
+
+def as_outputs(fn: Callable) -> Callable:
+    """Wrap a handler that returns a record so that Gradio gets the record's values in field order.
+
+    The wrapper keeps ``fn``'s signature (``functools.wraps``), which Gradio reads to inject
+    ``gr.Request`` and ``gr.Progress`` arguments.
+    """
+
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        record = fn(*args, **kwargs)
+        return tuple(getattr(record, name) for name in output_names(type(record)))
+
+    return handler

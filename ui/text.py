@@ -1,0 +1,309 @@
+"""Every text the page shows, in English and Simplified Chinese.
+
+Two kinds: static labels (``EN`` / ``ZH``), which Gradio's own i18n translates in the browser,
+and texts computed on the server (``SERVER``: messages, captions, chart legends, summaries),
+which the handlers produce in the page's language. The page sends that language with every
+event (``LANGUAGE_JS``), so both follow the choice under "Settings" at the page's foot.
+ImageNet class names, stage names (``layer3``) and method names stay as they are.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from resnet.preprocess import IMAGE_ERRORS
+from resnet.render import LegendWords
+
+EN = {
+    "intro": (
+        "# ResNet50 Explainer\n"
+        "See what a ResNet50 trained on ImageNet-1k thinks your image shows, where it looked "
+        "(Grad-CAM and nine other CAM methods), what each residual stage and block does, and "
+        "which channels make up the score."
+    ),
+    "your_image": "Your image",
+    "explain": "Explain",
+    "examples": "Example photos",
+    "display": "Display",
+    "colormap": "Heatmap colormap",
+    "opacity": "Heatmap opacity",
+    "top5": "Top-5 ImageNet classes",
+    "pick_top5": "Explain one of the top-5",
+    "any_class": "…or any ImageNet class (type to search)",
+    "contrast": "…and not (why A and not B)",
+    "method": "CAM method (layer4)",
+    "heatmap": "Heatmap on the 224×224 crop the model saw",
+    "faithfulness": "Measure faithfulness (ROAD, 8 extra passes)",
+    "report": "Download JSON report",
+    "tab_features": "Feature maps",
+    "channels": "Channels per stage",
+    "colour_scale": "Colour scale",
+    "features": "The most active channels of the stem and each residual stage (one pixel per activation)",
+    "tab_stages": "Grad-CAM at every stage",
+    "stages_caption": "Grad-CAM of the chosen class at the output of each stage, from one backward pass.",
+    "stages": "layer1 .. layer4",
+    "tab_blocks": "Residual blocks",
+    "blocks_caption": (
+        "Each bottleneck block computes **output = relu(F(x) + x)**: the shortcut carries x through "
+        "unchanged and the residual branch F adds a correction. **‖F(x)‖ / ‖x‖** (the shortcut's size) says how big "
+        "that correction is (near 0: the block barely changes the signal); **cos(F(x), x)** says whether it "
+        "reinforces the signal (> 0) or works against it (< 0). The map shows ‖F(x)‖ at each position "
+        "of the chosen block: where in the image that block changes the most."
+    ),
+    "blocks_plot": "What each block adds",
+    "block_choice": "Block for the map",
+    "block_map": "‖F(x)‖ at each position",
+    "tab_live": "Live webcam",
+    "live_caption": (
+        "Point your webcam: the top-5 and the Grad-CAM overlay follow the stream. Frames that arrive "
+        "while one is being explained are dropped, so the view never lags behind."
+    ),
+    "webcam": "Webcam",
+    "live_heatmap": "Grad-CAM, live",
+    "live_top5": "Top-5, live",
+    "tab_learn": "Learn ResNet50",
+    "learn_intro": (
+        "**ResNet50** turns a 224×224 photo into 1000 class scores in six parts. The **stem** (a 7×7 "
+        "convolution and a max-pool) shrinks the image 4× and finds edges and colours. Four **stages** "
+        "follow; each halves the resolution (except the first) and doubles the channels, so the maps get "
+        "coarser and more abstract. The **head** averages each of the 2048 final maps to one number and a "
+        "single linear layer turns them into the 1000 scores.\n\n"
+        "Every stage is a stack of **bottleneck blocks**. A block squeezes the channels with a 1×1 "
+        "convolution, looks at 3×3 neighbourhoods, and expands the channels again with another 1×1: that "
+        "is its **residual branch F(x)**. The **shortcut** carries the block's input x around the branch "
+        "unchanged (or through a 1×1 projection where the shape changes), and the block outputs "
+        "relu(F(x) + x). So each block only has to learn a *correction* to what it receives, which is why "
+        "50 layers can be trained at all. The table below is measured from the loaded model itself."
+    ),
+    "learn_waiting": "Explain an image to see what its residual blocks did.",
+    "tab_logit": "Where the logit comes from",
+    "logit_caption": (
+        "ResNet50's score for a class is a sum over the 2048 channels of layer4: "
+        "**logit = Σₖ fc.weight[class, k] × mean(channel k) + bias**. The chart shows the channels "
+        "that push this score up (positive) and down (negative) most; the maps show where in the "
+        "image those channels fire."
+    ),
+    "logit_plot": "Channel contributions",
+    "logit_maps": "Those channels' layer4 maps",
+    "language": "Page language",
+    "display_caption": "Colours and opacity of every heatmap on the page.",
+}
+
+ZH = {
+    "intro": (
+        "# ResNet50 解释器\n"
+        "看看在 ImageNet-1k 上训练的 ResNet50 认为你的图片是什么、它看了哪里（Grad-CAM 及另外九种 CAM 方法）、"
+        "每个残差阶段和残差块做了什么，以及哪些通道构成了得分。"
+    ),
+    "your_image": "你的图片",
+    "explain": "解释",
+    "examples": "示例照片",
+    "display": "显示",
+    "colormap": "热力图配色",
+    "opacity": "热力图不透明度",
+    "top5": "前 5 个 ImageNet 类别",
+    "pick_top5": "解释前 5 个类别之一",
+    "any_class": "……或任意 ImageNet 类别（输入以搜索）",
+    "contrast": "……而不是（为什么是 A 而不是 B）",
+    "method": "CAM 方法（layer4）",
+    "heatmap": "模型所见 224×224 裁剪图上的热力图",
+    "faithfulness": "测量忠实度（ROAD，额外 8 次前向计算）",
+    "report": "下载 JSON 报告",
+    "tab_features": "特征图",
+    "channels": "每个阶段的通道数",
+    "colour_scale": "颜色标尺",
+    "features": "stem 和各残差阶段中激活最强的通道（每个激活一个像素）",
+    "tab_stages": "各阶段的 Grad-CAM",
+    "stages_caption": "所选类别在每个阶段输出处的 Grad-CAM，来自一次反向传播。",
+    "stages": "layer1 .. layer4",
+    "tab_blocks": "残差块",
+    "blocks_caption": (
+        "每个瓶颈块计算 **output = relu(F(x) + x)**：捷径连接把 x 原样传过去，残差分支 F 加上一个修正。"
+        "**‖F(x)‖ / ‖x‖**（x 为捷径）表示这个修正有多大（接近 0：该块几乎不改变信号）；**cos(F(x), x)**（余弦相似度）表示修正是"
+        "加强信号（> 0）还是与之相反（< 0）。右图显示所选块在每个位置的 ‖F(x)‖：该块在图像的哪里改变最多。"
+    ),
+    "blocks_plot": "每个块添加了什么",
+    "block_choice": "显示哪个块的图",
+    "block_map": "每个位置的 ‖F(x)‖",
+    "tab_live": "实时摄像头",
+    "live_caption": "对准你的摄像头：前 5 个类别和 Grad-CAM 叠加图会跟随视频流更新。处理期间到达的帧会被丢弃，画面不会滞后。",
+    "webcam": "摄像头",
+    "live_heatmap": "实时 Grad-CAM",
+    "live_top5": "实时前 5 个类别",
+    "tab_learn": "了解 ResNet50",
+    "learn_intro": (
+        "**ResNet50** 分六个部分把一张 224×224 的照片变成 1000 个类别得分。**stem**（一个 7×7 卷积和一个最大池化）"
+        "把图像缩小 4 倍，找出边缘和颜色。接着是四个**阶段**；每个阶段（第一个除外）把分辨率减半、通道数加倍，"
+        "特征图因而越来越粗、越来越抽象。**head** 把最后 2048 张特征图各自平均成一个数，再由一个线性层变成 1000 个得分。\n\n"
+        "每个阶段由若干**瓶颈块**堆叠而成。一个块先用 1×1 卷积压缩通道，再看 3×3 邻域，然后用另一个 1×1 卷积把通道扩展回来："
+        "这就是它的**残差分支 F(x)**。**捷径连接**把块的输入 x 绕过该分支原样传过去（形状变化处经过一个 1×1 投影），"
+        "块的输出是 relu(F(x) + x)。因此每个块只需学习对输入的*修正*，这正是 50 层的网络能够训练的原因。下表由已加载的模型实际测得。"
+    ),
+    "learn_waiting": "解释一张图片，即可看到它的残差块做了什么。",
+    "tab_logit": "logit 从何而来",
+    "logit_caption": (
+        "ResNet50 对一个类别的得分是 layer4 上 2048 个通道之和："
+        "**logit = Σₖ fc.weight[class, k] × mean(channel k) + bias**。图表显示把得分推高（正）和拉低（负）最多的通道；"
+        "下方的图显示这些通道在图像的哪里被激活。"
+    ),
+    "logit_plot": "各通道的贡献",
+    "logit_maps": "这些通道的 layer4 特征图",
+    "language": "页面语言",
+    "display_caption": "页面上所有热力图的配色和不透明度。",
+}
+
+I18N = gr.I18n(en=EN, **{"zh-CN": ZH})
+
+ENGLISH, CHINESE = "en", "zh-CN"
+LANGUAGES = (ENGLISH, CHINESE)
+# Runs in the browser before an event: replaces the event's last input (a hidden textbox) with
+# the language the page is shown in (Gradio sets <html lang> from the browser or "Settings").
+LANGUAGE_JS = "(...args) => [...args.slice(0, -1), document.documentElement.lang || navigator.language]"
+RELABEL_ID = "relabel-on-language-change"  # a hidden button: the page's texts are made again on a click
+# On page load: LANGUAGE_JS, and a watcher that clicks RELABEL_ID whenever <html lang> changes
+# (a switch under "Settings"), so texts made on the server follow the switch at once.
+WATCH_LANGUAGE_JS = f"""(...args) => {{
+  if (!window.relabelWatcher) {{
+    window.relabelWatcher = new MutationObserver(() => document.getElementById("{RELABEL_ID}")?.click());
+    window.relabelWatcher.observe(document.documentElement, {{attributes: true, attributeFilter: ["lang"]}});
+  }}
+  return [...args.slice(0, -1), document.documentElement.lang || navigator.language];
+}}"""
+
+# Texts computed on the server. Keys must be the same in both languages (a test checks).
+SERVER = {
+    ENGLISH: {
+        **IMAGE_ERRORS,
+        "no_image": "No image yet: upload a photo, paste one, take a webcam snapshot, or click an example.",
+        "cannot_use": "Cannot use this image",
+        "model_line": "<b>Model:</b> {model} · running on {device}",
+        "warning": "⚠️ Warning:",
+        "untrained": "{warning}",
+        "method_instant": "{method} (instant)",
+        "method_seconds": "{method} (≈ {seconds:.0f} s here)",
+        "method_subsecond": "{method} (< 1 s)",
+        "no_contrast": "(none)",
+        "per channel": "per channel",
+        "per stage": "per stage",
+        "global": "global",
+        "running": "Running ResNet50",
+        "road_running": "Removing pixels and re-running the model (ROAD)",
+        "road_yes": "the model relies on the highlighted region",
+        "road_no": "no clear reliance on the highlighted region",
+        "road": "**Faithfulness (ROAD): {score:+.3f}** — {verdict}. Average over removing 20–80% of the pixels of "
+        "(probability kept when the least relevant pixels go − probability kept when the most relevant go) / 2.",
+        "logit_summary": "**{name}**: logit {logit:.3f} = {total:.3f} (sum of 2048 channel contributions) "
+        "{bias:+.3f} (bias)",
+        "channel": "ch {k}",
+        "logit_x": "layer4 channel",
+        "logit_y": "contribution to the logit",
+        "blocks_x": "bottleneck block, input to output",
+        "blocks_y": "value",
+        "stage_cam": "{stage} · Grad-CAM",
+        "legend_low": "no evidence",
+        "legend_high": "strongest evidence",
+        "legend_target": "for “{a}”",
+        "legend_contrast": "for “{a}” and not “{b}”",
+        "live_rate": "{rate:.1f} frames/s · ",
+        "live_ms": "{ms:.0f} ms per frame on the server",
+        "story_intro": "For your image (top-1: **{name}**, {probability:.1%}):",
+        "story_strongest": "- The block that changed the signal most is **{block}**: its residual branch F(x) is "
+        "{ratio:.2f}× as large as the shortcut x it adds to.",
+        "story_weakest": "- The block that changed it least is **{block}** ({ratio:.2f}×): there the shortcut "
+        "carries the signal almost unchanged.",
+        "story_opposing": "- In {blocks} the correction points against the signal (cosine < 0): these blocks "
+        "suppress features.",
+        "story_aligned": "- Every block's correction points along the signal (cosine ≥ 0): each one reinforces "
+        "what came in.",
+        "table_part": "part",
+        "table_blocks": "bottleneck blocks",
+        "table_output": "output (C×H×W)",
+        "table_params": "parameters",
+        "table_gmacs": "G multiply-adds",
+        "table_gflops": "GFLOPs",
+        "table_total": "total",
+        "table_logits": "1000 logits",
+        "table_note": "GFLOPs count floating-point operations, two per multiply-add. torchvision's model card "
+        "gives 4.09 “GFLOPS” for ResNet50: that figure counts multiply-adds, the column before.",
+    },
+    CHINESE: {
+        "not_an_image": "这个文件不是可读取的图片（可能是空文件、文档或改了扩展名的文件）。"
+        "请上传 JPEG、PNG、WebP、GIF、BMP 或 TIFF 照片。",
+        "bomb": "图片太大，无法处理（{detail}）。请缩小到 {limit:,} 像素以下。",
+        "over_limit": "图片为 {width}×{height} = {pixels:,} 像素，超过了 {limit:,} 的上限。请缩小图片后重试。",
+        "no_pixels": "图片没有像素（{width}×{height}）。",
+        "corrupt": "这个 {format} 文件已截断或损坏，无法解码（{detail}）。请重新保存或导出后再上传。",
+        "no_image": "还没有图片：请上传照片、粘贴图片、用摄像头拍照，或点击一个示例。",
+        "cannot_use": "无法使用这张图片",
+        "model_line": "<b>模型：</b>{model} · 运行于 {device}",
+        "warning": "⚠️ 警告：",
+        "untrained": "这些权重是随机的、未经训练：预测和热力图没有意义。详情与解决办法（英文）：{warning}",
+        "method_instant": "{method}（即时）",
+        "method_seconds": "{method}（本机约 {seconds:.0f} 秒）",
+        "method_subsecond": "{method}（< 1 秒）",
+        "no_contrast": "（无）",
+        "per channel": "每个通道",
+        "per stage": "每个阶段",
+        "global": "全局",
+        "running": "正在运行 ResNet50",
+        "road_running": "正在移除像素并重新运行模型（ROAD）",
+        "road_yes": "模型依赖于高亮区域",
+        "road_no": "看不出模型依赖于高亮区域",
+        "road": "**忠实度（ROAD）：{score:+.3f}** — {verdict}。对移除 20–80% 像素的情形取平均："
+        "（移除最不相关像素后保留的概率 − 移除最相关像素后保留的概率）/ 2。",
+        "logit_summary": "**{name}**：logit {logit:.3f} = {total:.3f}（2048 个通道贡献之和）{bias:+.3f}（偏置）",
+        "channel": "通道 {k}",
+        "logit_x": "layer4 通道",
+        "logit_y": "对 logit 的贡献",
+        "blocks_x": "瓶颈块，从输入到输出",
+        "blocks_y": "数值",
+        "stage_cam": "{stage} 的 Grad-CAM",
+        "legend_low": "无证据",
+        "legend_high": "最强证据",
+        "legend_target": "支持“{a}”",
+        "legend_contrast": "支持“{a}”而非“{b}”",
+        "live_rate": "{rate:.1f} 帧/秒 · ",
+        "live_ms": "服务器上每帧 {ms:.0f} 毫秒",
+        "story_intro": "你的图片（第一名：**{name}**，{probability:.1%}）：",
+        "story_strongest": "- 改变信号最多的块是 **{block}**：它的残差分支 F(x) 是所加捷径 x 的 {ratio:.2f} 倍。",
+        "story_weakest": "- 改变最少的块是 **{block}**（{ratio:.2f} 倍）：在那里捷径几乎原样传递信号。",
+        "story_opposing": "- 在 {blocks} 中，修正与信号方向相反（余弦 < 0）：这些块抑制特征。",
+        "story_aligned": "- 每个块的修正都与信号同向（余弦 ≥ 0）：每个块都在加强输入的信号。",
+        "table_part": "部分",
+        "table_blocks": "瓶颈块",
+        "table_output": "输出（C×H×W）",
+        "table_params": "参数量",
+        "table_gmacs": "乘加（十亿次）",
+        "table_gflops": "GFLOPs",
+        "table_total": "合计",
+        "table_logits": "1000 个 logit",
+        "table_note": "GFLOPs 统计浮点运算次数，每次乘加算两次。torchvision 的模型说明给出 ResNet50 为 4.09 “GFLOPS”："
+        "那个数字统计的是乘加次数，即前一列。",
+    },
+}
+
+
+def language_of(value: str | None) -> str:
+    """``zh-CN`` for any Chinese language tag or Accept-Language header whose first choice is Chinese, else ``en``."""
+    first = (value or "").split(",")[0].strip().lower()
+    return CHINESE if first.startswith("zh") else ENGLISH
+
+
+def say(language: str | None, key: str, **params) -> str:
+    """A server text in ``language`` (any tag; see ``language_of``), filled with ``params``."""
+    return SERVER[language_of(language)][key].format(**params)
+
+
+def legend_words(language: str | None) -> LegendWords:
+    """The heatmap colour bar's words in ``language``."""
+    return LegendWords(
+        *(say(language, key) for key in ("legend_low", "legend_high")),
+        SERVER[language_of(language)]["legend_target"],
+        SERVER[language_of(language)]["legend_contrast"],
+    )
+
+
+def text(key: str) -> gr.i18n.I18nData:
+    """The translatable static text for ``key`` (raises KeyError for unknown keys, so typos fail early)."""
+    EN[key]
+    return I18N(key)
