@@ -1,21 +1,26 @@
 """Untrusted image file -> clean upright RGB PIL image -> the tensor the model sees.
 
-Every upload is treated as hostile: the pixel count is checked before decoding, truncated and
-non-image files are rejected with a message a person can act on, and awkward but legal images
-(16-bit, float, palette, transparent, CMYK, ICC profiles, EXIF rotation, animations) become
-the RGB picture a viewer would see.
+Every upload is treated as hostile: the pixel count is checked before decoding, and any
+failure while opening, decoding, rotating or converting becomes an ``ImageError`` with a
+sentence a person can act on. An opaque 8-bit image (L, RGB, P, CMYK, with or without an ICC
+profile, any EXIF orientation) becomes exactly the pixels of the reference pipeline that
+ImageNet weights were trained and evaluated with, ``ImageOps.exif_transpose(Image.open(f))
+.convert("RGB")``: no colour management, so an embedded ICC profile is ignored, as torchvision's
+``ImageFolder``, timm and Hugging Face loaders ignore it. Images that pipeline handles badly get
+better handling: 16-bit and float images keep their tonal range, transparent pixels become
+white, animations give their first frame.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
+import struct
 from typing import BinaryIO
 
 import numpy as np
 import torch
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision.transforms import functional as F
 from torchvision.transforms._presets import ImageClassification
 
@@ -35,6 +40,8 @@ IMAGE_ERRORS = {
     "no_pixels": "The image has no pixels ({width}×{height}).",
     "corrupt": "The {format} file is truncated or corrupt and cannot be decoded ({detail}). "
     "Save or export it again and upload the new file.",
+    "unsupported": "The {format} file uses a feature this program cannot read ({detail}). "
+    "Open it in an image editor and save it as a standard JPEG or PNG, then upload that.",
 }
 
 
@@ -51,7 +58,8 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     """Decode an untrusted image into an upright 8-bit RGB image.
 
     Raises:
-        ImageError (a ValueError): the file is empty, not an image, truncated or corrupt, or too large.
+        ImageError (a ValueError): the file is empty, not an image, truncated, corrupt, uses a
+            feature that cannot be decoded, or is too large. Never another exception for a bad file.
     """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
@@ -61,6 +69,10 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
         raise ImageError("bomb", detail=str(err), limit=max_pixels) from err
     except UnidentifiedImageError as err:
         raise ImageError("not_an_image") from err
+    except FileNotFoundError:
+        raise  # a caller's mistake, not a bad file
+    except _DECODE_ERRORS as err:  # the header looked like an image, then something broke
+        raise _decode_error(None, err) from err
     width, height = img.size
     if width * height > max_pixels:
         raise ImageError("over_limit", width=width, height=height, pixels=width * height, limit=max_pixels)
@@ -69,11 +81,39 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     try:
         img.seek(0)  # animations: the first frame only
         img.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise ImageError("corrupt", format=img.format or "image", detail=str(err)) from err
-    with contextlib.suppress(Exception):  # a malformed EXIF block is no reason to refuse the pixels
-        img = ImageOps.exif_transpose(img)  # the upright picture a viewer sees
-    return to_rgb(img)
+        try:
+            img = ImageOps.exif_transpose(img)  # the upright picture a viewer sees
+        except _DECODE_ERRORS + (KeyError, TypeError, AttributeError, IndexError, struct.error):
+            pass  # a malformed EXIF block is no reason to refuse the pixels
+        return to_rgb(img)
+    except Image.DecompressionBombError as err:
+        raise ImageError("bomb", detail=str(err), limit=max_pixels) from err
+    except _DECODE_ERRORS as err:
+        raise _decode_error(img.format, err) from err
+
+
+# What PIL raises for broken data while opening, decoding or converting.
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    TypeError,
+    ZeroDivisionError,
+    MemoryError,
+)
+
+
+def _decode_error(fmt: str | None, err: BaseException) -> ImageError:
+    """``unsupported`` for a legal feature PIL cannot decode, ``corrupt`` for broken data."""
+    detail = str(err) or err.__class__.__name__
+    fmt = fmt or "image"
+    lowered = detail.lower()
+    if "unsupported" in lowered or "not supported" in lowered or "unknown" in lowered:
+        return ImageError("unsupported", format=fmt, detail=detail)
+    return ImageError("corrupt", format=fmt, detail=detail)
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -86,11 +126,7 @@ def to_rgb(img: Image.Image) -> Image.Image:
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, WHITE + (255,))
         return Image.alpha_composite(background, rgba).convert("RGB")  # transparent -> white
-    if img.mode in ("RGB", "CMYK") and img.info.get("icc_profile"):
-        converted = _icc_to_srgb(img)
-        if converted is not None:
-            return converted
-    return img.convert("RGB")
+    return img.convert("RGB")  # the reference pipeline's conversion: no colour management
 
 
 def _high_depth_to_l(img: Image.Image) -> Image.Image:
@@ -104,15 +140,6 @@ def _high_depth_to_l(img: Image.Image) -> Image.Image:
         low, high = values.min(), values.max()
     scaled = (values - low) / max(high - low, 1e-12) * 255.0
     return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
-
-
-def _icc_to_srgb(img: Image.Image) -> Image.Image | None:
-    """Apply an embedded ICC profile; None when the profile is unusable."""
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(img.info["icc_profile"]))
-        return ImageCms.profileToProfile(img, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        return None
 
 
 def model_input(img: Image.Image, transforms: ImageClassification) -> tuple[torch.Tensor, Image.Image]:

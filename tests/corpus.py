@@ -168,3 +168,24 @@ def build_corpus(folder: Path, photo: Path) -> list[Case]:
             same_as="exif_1.jpg",
         )
     return cases
+
+
+def wide_gamut_profile() -> bytes:
+    """An ICC profile with Adobe RGB (1998)'s primaries, built from Pillow's own sRGB profile.
+
+    Pillow's ImageCms can only create sRGB, LAB and XYZ profiles; here the red, green and blue
+    colorant tags of its sRGB profile are replaced by Adobe RGB's (D50-adapted) and the profile
+    id is cleared, which gives a wide-gamut RGB profile as cameras and editors embed them.
+    """
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    count = struct.unpack(">I", data[128:132])[0]
+    tags = {}
+    for i in range(count):
+        signature, offset, _ = struct.unpack(">4sII", data[132 + 12 * i : 144 + 12 * i])
+        tags[signature] = offset
+    adobe = {b"rXYZ": (0.6097, 0.3111, 0.0195), b"gXYZ": (0.2053, 0.6257, 0.0609), b"bXYZ": (0.1492, 0.0632, 0.7446)}
+    for signature, xyz in adobe.items():
+        offset = tags[signature]
+        data[offset + 8 : offset + 20] = b"".join(struct.pack(">i", round(v * 65536)) for v in xyz)
+    data[84:100] = bytes(16)  # profile id (an MD5 of the rest), no longer valid
+    return bytes(data)

@@ -233,6 +233,8 @@ SERVER = {
         "over_limit": "图片为 {width}×{height} = {pixels:,} 像素，超过了 {limit:,} 的上限。请缩小图片后重试。",
         "no_pixels": "图片没有像素（{width}×{height}）。",
         "corrupt": "这个 {format} 文件已截断或损坏，无法解码（{detail}）。请重新保存或导出后再上传。",
+        "unsupported": "这个 {format} 文件使用了本程序无法读取的特性（{detail}）。"
+        "请用图片编辑器打开，另存为标准的 JPEG 或 PNG 后再上传。",
         "no_image": "还没有图片：请上传照片、粘贴图片、用摄像头拍照，或点击一个示例。",
         "cannot_use": "无法使用这张图片",
         "model_line": "<b>模型：</b>{model} · 运行于 {device}",
