@@ -4,7 +4,9 @@ Per image NAME it writes ``NAME_cam.png`` (overlay with legend), ``NAME_<stage>.
 (feature-map grids), ``NAME.json`` (top-5, weights, explained class, ...) and ``NAME.npz``
 (``logits``: 1000 float32; ``cam``: 224×224 float32 in [0, 1] over the crop the model saw;
 with ``--stages`` ``cam_layer1``..``cam_layer4``; with ``--blocks`` ``block_ratio`` and
-``block_cosine``, 16 float32 each in network order).
+``block_cosine``, 16 float32 each in network order; with ``--sanity`` ``sanity_layers``,
+``sanity_cams`` (6×224×224) and ``sanity_spearman`` (6); with ``--faithfulness``
+``deletion_curve`` and ``insertion_curve`` (K+1 each) and ``deletion_auc``, ``insertion_auc``).
 Folders are walked; images go through the model in batches; ``summary.csv`` and
 ``summary.json`` list every image; a re-run skips images already done with the same options.
 A bad file is reported and skipped; the exit code is 1 if any image failed, 2 if nothing ran.
@@ -27,6 +29,7 @@ from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .preprocess import load_image
 from .report import build_report
 from .runtime import tune_allocator
+from .trust import CURVE_BASELINE, CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
 from .weights import DEFAULT_SPEC, PRETRAINED, RANDOM_SPEC, SPEC_ENV, LoadedWeights, load_weights
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}  # walked in folders
@@ -62,6 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--contrast", default=None, help="explain 'target and not CONTRAST' (id or name)")
     explain.add_argument("--stages", action="store_true", help="also Grad-CAMs of layer1..layer4 into the .npz")
     explain.add_argument("--blocks", action="store_true", help="also residual block statistics into .npz and .json")
+    explain.add_argument(
+        "--sanity",
+        action="store_true",
+        help="also the cascading randomization sanity check (6 maps, Spearman) into .npz and .json",
+    )
+    explain.add_argument(
+        "--faithfulness",
+        action="store_true",
+        help=f"also deletion and insertion curves ({CURVE_STEPS + 1} points) and their areas into .npz and .json",
+    )
     explain.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
     explain.add_argument("--no-resume", action="store_true", help="redo images an earlier run already finished")
     return parser
@@ -75,6 +88,7 @@ class Options:
         self.target = None if args.target is None else find_class(args.target, categories)
         self.contrast = None if args.contrast is None else find_class(args.contrast, categories)
         self.stages, self.blocks = args.stages, args.blocks
+        self.sanity, self.faithfulness = args.sanity, args.faithfulness
 
     def as_dict(self) -> dict:
         """What a record must match to be reused when a run resumes."""
@@ -84,6 +98,8 @@ class Options:
             "contrast": self.contrast,
             "stages": self.stages,
             "blocks": self.blocks,
+            "sanity": self.sanity,
+            "faithfulness": self.faithfulness,
         }
 
 
@@ -133,7 +149,23 @@ def explain_chunk(
         if options.blocks:
             arrays["block_ratio"] = np.array([b.ratio for b in explanation.blocks])
             arrays["block_cosine"] = np.array([b.cosine for b in explanation.blocks])
-        results.append((explanation, {k: v.astype(np.float32) for k, v in arrays.items()}))
+        if options.sanity:
+            sanity = sanity_check(
+                explainer, explanation.input, arrays["cam"], options.method, cam_class, options.contrast
+            )
+            arrays.update(sanity_cams=sanity.cams, sanity_spearman=sanity.spearman)
+        if options.faithfulness:
+            curves = faithfulness_curves(explainer, explanation.input, arrays["cam"], cam_class)
+            arrays.update(
+                deletion_curve=curves.deletion,
+                insertion_curve=curves.insertion,
+                deletion_auc=np.array(curves.deletion_auc),
+                insertion_auc=np.array(curves.insertion_auc),
+            )
+        arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+        if options.sanity:
+            arrays["sanity_layers"] = np.array(SANITY_LAYERS)
+        results.append((explanation, arrays))
     return results
 
 
@@ -154,6 +186,20 @@ def write_outputs(
             weights, explanation, cam_class=explanation.cam_class, method=options.method, contrast=options.contrast
         )
     )
+    if options.sanity:
+        record["sanity"] = {
+            "layers": list(SANITY_LAYERS),
+            "spearman": [float(v) for v in arrays["sanity_spearman"]],
+        }
+    if options.faithfulness:
+        record["faithfulness_curves"] = {
+            "steps": len(arrays["deletion_curve"]) - 1,
+            "baseline": CURVE_BASELINE,
+            "deletion_curve": [float(v) for v in arrays["deletion_curve"]],
+            "insertion_curve": [float(v) for v in arrays["insertion_curve"]],
+            "deletion_auc": float(arrays["deletion_auc"]),
+            "insertion_auc": float(arrays["insertion_auc"]),
+        }
     record["options"] = options.as_dict()
     record["files"] = [*pictures, f"{stem}.npz"]
     (out / f"{stem}.json").write_text(json.dumps(record, indent=2))  # written last: marks the image done

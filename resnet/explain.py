@@ -252,6 +252,18 @@ class Explainer:
             layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)
             return _numpy(self.layer4_gradcam(layer4, self.class_direction(cam_class, contrast)))
 
+    def raw_layer4_map(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
+        """Grad-CAM's 7×7 evidence before the ReLU and the scaling: sum_k (w_k / 49) · A_k. (h, w)
+
+        Positive cells speak for the class, negative ones against it; its sum is the logit minus
+        the bias (for a contrast: the difference of the two logits minus their biases).
+        """
+        with torch.inference_mode():
+            layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)  # (2048, 7, 7)
+            _, h, w = layer4.shape
+            direction = self.class_direction(cam_class, contrast).float() / (h * w)
+            return torch.einsum("k,khw->hw", direction, layer4.float()).cpu().numpy()
+
     def logit_parts(self, explanation: Explanation, cam_class: int) -> LogitParts:
         """Split the class's logit into per-channel contributions of the pooled layer4 features."""
         with torch.inference_mode():

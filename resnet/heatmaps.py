@@ -110,6 +110,23 @@ class Heatmaps:
             return self.explainer.class_cam(explanation, cam_class, contrast)
         return self.package_cam(explanation.input, method, cam_class, contrast)
 
+    def input_cam(self, x: np.ndarray, method: str, cam_class: int, contrast: int | None = None) -> np.ndarray:
+        """The CAM of ``method`` at layer4 for an input (3, 224, 224): (224, 224) in [0, 1].
+
+        Grad-CAM runs one forward pass of the explainer's model (the exact fast path); other
+        methods run the package.
+        """
+        if method_named(method).label != DEFAULT_METHOD:
+            return self.package_cam(x, method, cam_class, contrast)
+        explainer = self.explainer
+        with torch.inference_mode():
+            batch = (
+                torch.from_numpy(x)[None].to(explainer.device).contiguous(memory_format=explainer.weights.memory_format)
+            )
+            _, stages = explainer.forward_stages(batch)
+            cam = explainer.layer4_gradcam(stages["layer4"][0], explainer.class_direction(cam_class, contrast))
+            return cam.float().cpu().numpy()
+
     def package_cam(
         self, x: np.ndarray, method: str, cam_class: int, contrast: int | None = None, layer: str = "layer4"
     ) -> np.ndarray:
