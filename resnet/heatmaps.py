@@ -20,6 +20,9 @@ from torch import nn
 from .explain import Explainer, Explanation, check_class
 
 ROAD_PERCENTILES = (20, 40, 60, 80)  # % of pixels removed, as in the ROAD paper
+# ROAD runs 8 forward passes, but its noisy linear imputation of the removed pixels dominates:
+# about 58 forward passes' worth of time in all (bench/bench_trust.py, 2-core CPU).
+ROAD_COST_FORWARDS = 58
 ROAD_METRIC = "ROAD combined, 20-80% removed, softmax probability"  # what Heatmaps.road measures
 
 

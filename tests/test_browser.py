@@ -188,3 +188,20 @@ def test_bad_upload_message_in_chinese(browser, server, tmp_path):
     page.locator("input[type=file]").first.set_input_files(str(fake))
     expect(page.get_by_text(re.compile("不是可读取的图片")).first).to_be_visible(timeout=WAIT_MS)
     context.close()
+
+
+def test_trust_tab_runs_its_checks_on_the_map_shown(page):
+    page.locator("img[src*='chelsea']").first.click()
+    expect_explained(page)
+    page.get_by_role("tab", name="Trust this map?").click()
+    expect(page.get_by_text(re.compile(r"Cost here: sanity check 6 forward passes"))).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile("Evidence before the ReLU"))).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Run the sanity check").click()
+    expect(page.get_by_text(re.compile(r"random up to stem · ρ")).first).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"^Passes\.|^Fails\.")).first).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Deletion and insertion curves").click()
+    expect(page.get_by_text(re.compile(r"deletion AUC")).first).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Compare the quick methods").click()
+    expect(page.get_by_text("consensus", exact=True).first).to_be_visible(timeout=4 * WAIT_MS)
+    expect(page.get_by_text("EigenGrad-CAM").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "trust.png"), full_page=True)

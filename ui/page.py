@@ -38,9 +38,11 @@ from ui.learn_tab import architecture_table
 from ui.live_tab import LiveFrame, LiveTab
 from ui.records import as_outputs, outputs
 from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, text
+from ui.trust_tab import CURVE_COLOURS, AgreementPanel, CurvesPanel, Diagnosis, NegativeMap, SanityPanel, TrustTab
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 EXAMPLES = sorted(ASSETS.glob("*.jpg"))
+LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
 MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
 CONCURRENCY = 2  # explanations computed at once (the model is shared, threads are safe)
@@ -66,6 +68,7 @@ def build_demo(
     """
     files = ScratchFiles()
     explain, live, api = ExplainTab(explainer, files, forward_seconds), LiveTab(explainer, files), Api(explainer, files)
+    trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
@@ -88,7 +91,8 @@ def build_demo(
                 c["learn_table"] = gr.Markdown(architecture_table(explain.parts, None))
                 c["learn_story"] = gr.Markdown(text("learn_waiting"))
             _logit_tab(c)
-        _wire(demo, c, explain, live, api, on_gpu)
+            _trust_tab(c)
+        _wire(demo, c, explain, live, api, trust, on_gpu)
     return demo
 
 
@@ -191,13 +195,48 @@ def _logit_tab(c: dict) -> None:
         c["logit_maps"] = gr.Gallery(label=text("logit_maps"), columns=10, format="png", height=220)
 
 
+def _trust_tab(c: dict) -> None:
+    with gr.Tab(text("tab_trust")):
+        gr.Markdown(text("trust_intro"))
+        c["trust_costs"] = gr.Markdown()
+        with gr.Row():
+            c["sanity_button"] = gr.Button(text("sanity_button"))
+            c["curves_button"] = gr.Button(text("curves_button"))
+            c["agreement_button"] = gr.Button(text("agreement_button"))
+        c["sanity_gallery"] = gr.Gallery(label=text("sanity_gallery"), columns=7, format="png", height=240)
+        c["sanity_text"] = gr.Markdown()
+        c["curves_plot"] = gr.LinePlot(
+            x="fraction",
+            y="probability",
+            color="curve",
+            color_map=CURVE_COLOURS,
+            height=260,
+            label=text("curves_plot"),
+            sort="x",
+        )
+        c["curves_text"] = gr.Markdown()
+        c["agreement_gallery"] = gr.Gallery(label=text("agreement_gallery"), columns=8, format="png", height=240)
+        with gr.Row():
+            c["agreement_matrix"] = gr.Dataframe(label=text("agreement_matrix"), interactive=False)
+            c["agreement_ranking"] = gr.Dataframe(label=text("agreement_ranking"), interactive=False)
+        with gr.Row():
+            with gr.Column():
+                c["diagnosis"] = gr.Markdown()
+                with gr.Row():
+                    c["negative_button"] = gr.Button(text("negative_button"), size="sm")
+                    c["layercam_button"] = gr.Button(text("layercam_button"), size="sm")
+            c["raw_grid"] = gr.Image(
+                label=text("raw_grid"), type="filepath", format="png", interactive=False, height=240
+            )
+
+
 def legend_html(colours: dict[str, str]) -> str:
     """A chart legend as HTML: a coloured line and the series name, for each series."""
     items = [f'<span style="color:{colour}">━━</span> {name}' for name, colour in colours.items()]
     return '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
 
 
-def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api, on_gpu) -> None:
+def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api, trust: TrustTab, on_gpu) -> None:
     """Every event of the page. Inputs are named; outputs come from each handler's record."""
 
     def inputs(*names: str) -> list:
@@ -211,15 +250,18 @@ def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api
         )
 
     page_texts = as_outputs(explain.page_texts)
-    demo.load(page_texts, c["language"], outputs(PageTexts, c), js=WATCH_LANGUAGE_JS, api_visibility="private")
-    page_event(c["relabel"].click, explain.page_texts, (), PageTexts)  # <html lang> changed
+    loaded = demo.load(page_texts, c["language"], outputs(PageTexts, c), js=WATCH_LANGUAGE_JS, api_visibility="private")
+    page_event(loaded.then, trust.diagnose, ("view",), Diagnosis)
+    relabelled = page_event(c["relabel"].click, explain.page_texts, (), PageTexts)  # <html lang> changed
+    page_event(relabelled.then, trust.diagnose, ("view",), Diagnosis)
     # The page runs the full analysis once per image; /explain (the fast path) is for API
     # clients only, on a hidden trigger, so a click never computes the image twice.
     api_trigger = gr.Button(visible=False)
     api_trigger.click(as_outputs(on_gpu(api.explain)), c["image"], outputs(ApiAnswer, c), api_name="explain")
     analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block")
     for trigger in (c["button"].click, c["image"].change):
-        page_event(trigger, explain.analyze, analyze_inputs, Analysis, gpu=True, trigger_mode="always_last")
+        analyzed = page_event(trigger, explain.analyze, analyze_inputs, Analysis, gpu=True, trigger_mode="always_last")
+        page_event(analyzed.success, trust.diagnose, ("view",), Diagnosis)
     page_event(
         c["live_cam"].stream,
         live.live,
@@ -238,13 +280,20 @@ def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api
         ("method", "any_class"),
     ):
         names = tuple(chosen if name is None else name for name in retarget_inputs)
-        page_event(c[trigger].input, explain.retarget, names, Retarget, gpu=True, trigger_mode="always_last").success(
-            as_outputs(on_gpu(explain.stage_panel)),
-            inputs("view", "cmap", "alpha", "language"),
-            outputs(StagePanel, c),
-            js=LANGUAGE_JS,
-            api_visibility="private",
+        retargeted = page_event(
+            c[trigger].input, explain.retarget, names, Retarget, gpu=True, trigger_mode="always_last"
         )
+        page_event(retargeted.success, explain.stage_panel, ("view", "cmap", "alpha"), StagePanel, gpu=True)
+        page_event(retargeted.success, trust.diagnose, ("view",), Diagnosis)
+    # The Trust tab: each check on the map shown; diagnostics follow every new map.
+    page_event(c["sanity_button"].click, trust.sanity, ("view", "cmap"), SanityPanel, gpu=True)
+    page_event(c["curves_button"].click, trust.curves, ("view",), CurvesPanel, gpu=True)
+    page_event(c["agreement_button"].click, trust.agreement, ("view", "cmap"), AgreementPanel, gpu=True)
+    page_event(c["negative_button"].click, trust.negative_map, ("view", "cmap", "alpha"), NegativeMap, gpu=True)
+    to_layercam = c["layercam_button"].click(lambda: LAYERCAM, None, c["method"], api_visibility="private")
+    names = ("view", "any_class", "contrast", "method", "cmap", "alpha")
+    retargeted = page_event(to_layercam.then, explain.retarget, names, Retarget, gpu=True)
+    page_event(retargeted.success, trust.diagnose, ("view",), Diagnosis)
     for trigger in (c["cmap"].input, c["alpha"].release):
         page_event(trigger, explain.restyle, ("view", "cmap", "alpha"), Restyle)
     for trigger in (c["channels"].release, c["scale"].input):

@@ -85,6 +85,27 @@ EN = {
     ),
     "logit_plot": "Channel contributions",
     "logit_maps": "Those channels' layer4 maps",
+    "tab_trust": "Trust this map?",
+    "trust_intro": (
+        "Tests that the heatmap shown really explains the model. **Sanity check** (Adebayo et al., 2018): "
+        "the network is re-initialised top-down, layer by layer, on a private copy; a map that stays the "
+        "same while the layers it explains become random is not explaining the model. **Deletion and "
+        "insertion** (RISE, Petsiuk et al., 2018): pixels are removed from the photo, or put back into a "
+        "blank one, most relevant first; a faithful map makes the class's probability fall fast when "
+        "they go and rise fast when they come. **Method agreement** runs every quick CAM method on the "
+        "same image and class and ranks them by those curves."
+    ),
+    "sanity_button": "Run the sanity check",
+    "curves_button": "Deletion and insertion curves",
+    "agreement_button": "Compare the quick methods",
+    "negative_button": "Show what argues against the class",
+    "layercam_button": "Try LayerCAM",
+    "sanity_gallery": "The map as the model is randomized, top-down and cumulatively",
+    "curves_plot": "Probability of the explained class",
+    "agreement_gallery": "Each method's map, and their consensus (mean)",
+    "agreement_matrix": "Pairwise Spearman rank correlation",
+    "agreement_ranking": "Ranked by faithfulness (insertion AUC − deletion AUC)",
+    "raw_grid": "Grad-CAM's 7×7 evidence before the ReLU (red: for the class, blue: against; one shared scale)",
     "language": "Page language",
     "display_caption": "Colours and opacity of every heatmap on the page.",
 }
@@ -148,6 +169,24 @@ ZH = {
     ),
     "logit_plot": "各通道的贡献",
     "logit_maps": "这些通道的 layer4 特征图",
+    "tab_trust": "这张图可信吗？",
+    "trust_intro": (
+        "检验所显示的热力图是否真的在解释模型。**合理性检验**（Adebayo 等，2018）：在私有副本上自顶向下逐层重新初始化网络；"
+        "如果所解释的层都已随机化而图几乎不变，它就没有在解释模型。**删除与插入**（RISE，Petsiuk 等，2018）："
+        "按相关性从高到低从照片中移除像素，或把像素放回空白图中；忠实的图会让类别概率在移除时迅速下降、在插入时迅速上升。"
+        "**方法一致性** 对同一图片和类别运行所有快速 CAM 方法，并按这些曲线排序。"
+    ),
+    "sanity_button": "运行合理性检验",
+    "curves_button": "删除与插入曲线",
+    "agreement_button": "比较各快速方法",
+    "negative_button": "显示反对该类别的证据",
+    "layercam_button": "试试 LayerCAM",
+    "sanity_gallery": "模型自顶向下、逐层累积随机化后的热力图",
+    "curves_plot": "所解释类别的概率",
+    "agreement_gallery": "各方法的热力图及其共识（平均）",
+    "agreement_matrix": "两两之间的 Spearman 秩相关",
+    "agreement_ranking": "按忠实度排序（插入 AUC − 删除 AUC）",
+    "raw_grid": "ReLU 之前 Grad-CAM 的 7×7 证据（红：支持该类别，蓝：反对；同一标尺）",
     "language": "页面语言",
     "display_caption": "页面上所有热力图的配色和不透明度。",
 }
@@ -215,6 +254,37 @@ SERVER = {
         "suppress features.",
         "story_aligned": "- Every block's correction points along the signal (cosine ≥ 0): each one reinforces "
         "what came in.",
+        "trust_costs": "Cost here: sanity check {sanity:.0f} forward passes (≈ {sanity_s:.0f} s), curves {curves} "
+        "(≈ {curves_s:.0f} s), method comparison {agreement:.0f} (≈ {agreement_s:.0f} s).",
+        "sanity_running": "Randomizing a private copy of the model, layer by layer",
+        "sanity_original": "original",
+        "sanity_step": "random up to {layer} · ρ {rho:+.2f} · SSIM {ssim:.2f}",
+        "sanity_pass": "**Passes.** As soon as the classifier `fc` is random, and again once `layer4` is, the {method} "
+        "map no longer resembles the original (|Spearman ρ| < {threshold}): it depends on the model's learned weights.",
+        "sanity_fail": "**Fails.** The {method} map still resembles the original (|Spearman ρ| ≥ {threshold}) after "
+        "these were randomized: {layers}. A map that survives randomization of the layers it claims to explain "
+        "is not explaining the model; read it as a picture of the image's structure, not of the decision.",
+        "curves_running": "Removing and inserting pixels (batched forward passes)",
+        "deletion": "deletion",
+        "insertion": "insertion",
+        "curves_x": "fraction of pixels removed / inserted, most relevant first",
+        "curves_y": "probability",
+        "curves_text": "🟦 deletion · 🟧 insertion. **{name}**: deletion AUC **{deletion:.3f}** (lower is better), insertion AUC **{insertion:.3f}** "
+        "(higher is better), {steps} steps. Removed pixels take the ImageNet mean colour (0 after normalisation); "
+        "insertion starts from an image of that colour.",
+        "agreement_running": "Running {method}",
+        "consensus": "consensus",
+        "rank_method": "method",
+        "rank_gap": "insertion − deletion",
+        "rank_insertion": "insertion AUC",
+        "rank_deletion": "deletion AUC",
+        "diagnosis_ok": "Evidence before the ReLU: strongest cell for the class {positive:+.3f}, against it "
+        "{negative:.3f}; the cells sum to {total:+.3f} (the logit without its bias).",
+        "diagnosis_empty": "**The map is empty:** no cell of layer4 speaks *for* “{name}” (strongest for it "
+        "{positive:+.3f}, against it {negative:.3f}), so Grad-CAM's ReLU leaves nothing and the scaled map is "
+        "meaningless. Try what argues against the class, LayerCAM, or an earlier stage (tab "
+        "“Grad-CAM at every stage”).",
+        "against": "against “{name}”",
         "table_part": "part",
         "table_blocks": "bottleneck blocks",
         "table_output": "output (C×H×W)",
@@ -271,6 +341,34 @@ SERVER = {
         "story_weakest": "- 改变最少的块是 **{block}**（{ratio:.2f} 倍）：在那里捷径几乎原样传递信号。",
         "story_opposing": "- 在 {blocks} 中，修正与信号方向相反（余弦 < 0）：这些块抑制特征。",
         "story_aligned": "- 每个块的修正都与信号同向（余弦 ≥ 0）：每个块都在加强输入的信号。",
+        "trust_costs": "本机成本：合理性检验 {sanity:.0f} 次前向计算（约 {sanity_s:.0f} 秒），曲线 {curves} 次"
+        "（约 {curves_s:.0f} 秒），方法比较 {agreement:.0f} 次（约 {agreement_s:.0f} 秒）。",
+        "sanity_running": "正在逐层随机化模型的私有副本",
+        "sanity_original": "原图",
+        "sanity_step": "随机化至 {layer} · ρ {rho:+.2f} · SSIM {ssim:.2f}",
+        "sanity_pass": "**通过。** 分类层 `fc` 一旦随机化、以及 `layer4` 也随机化后，{method} 热力图都不再像原图"
+        "（|Spearman ρ| < {threshold}）：这张图依赖于模型学到的权重。",
+        "sanity_fail": "**未通过。** 以下部分随机化后 {method} 热力图仍然像原图（|Spearman ρ| ≥ {threshold}）：{layers}。"
+        "在其所解释的层被随机化后仍然不变的图并没有在解释模型；应把它看作图像结构的描绘，而不是决策的解释。",
+        "curves_running": "正在移除和插入像素（批量前向计算）",
+        "deletion": "删除",
+        "insertion": "插入",
+        "curves_x": "按相关性从高到低移除 / 插入的像素比例",
+        "curves_y": "概率",
+        "curves_text": "🟦 删除 · 🟧 插入。**{name}**：删除 AUC **{deletion:.3f}**（越低越好），插入 AUC **{insertion:.3f}**（越高越好），"
+        "共 {steps} 步。被移除的像素取 ImageNet 平均颜色（归一化后为 0）；插入从该颜色的图像开始。",
+        "agreement_running": "正在运行 {method}",
+        "consensus": "共识",
+        "rank_method": "方法",
+        "rank_gap": "插入 − 删除",
+        "rank_insertion": "插入 AUC",
+        "rank_deletion": "删除 AUC",
+        "diagnosis_ok": "ReLU 之前的证据：支持该类别最强的格子 {positive:+.3f}，反对最强 {negative:.3f}；"
+        "所有格子之和为 {total:+.3f}（不含偏置的 logit）。",
+        "diagnosis_empty": "**热力图是空的：** layer4 没有任何格子*支持*“{name}”（支持最强 {positive:+.3f}，反对最强 "
+        "{negative:.3f}），所以 Grad-CAM 的 ReLU 之后什么也不剩，缩放后的图没有意义。试试反对该类别的证据、LayerCAM，"
+        "或更早的阶段（“各阶段的 Grad-CAM”标签页）。",
+        "against": "反对“{name}”",
         "table_part": "部分",
         "table_blocks": "瓶颈块",
         "table_output": "输出（C×H×W）",

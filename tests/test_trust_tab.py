@@ -1,0 +1,90 @@
+"""The Trust tab's handlers, called as Gradio calls them, in both languages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from resnet.trust import SANITY_LAYERS
+from ui.explain_tab import ExplainTab, View
+from ui.files import ScratchFiles
+from ui.trust_tab import TrustTab
+
+EN, ZH = "en", "zh-CN"
+
+
+class NoProgress:
+    def __call__(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture(scope="module")
+def tabs(explainer, tmp_path_factory):
+    files = ScratchFiles(tmp_path_factory.mktemp("trust"))
+    explain = ExplainTab(explainer, files)
+    return explain, TrustTab(explainer, explain.heatmaps, files)
+
+
+@pytest.fixture(scope="module")
+def view(tabs, photos) -> View:
+    explain, _ = tabs
+    return explain.analyze(
+        str(photos[2]), "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", EN, progress=NoProgress()
+    ).view
+
+
+def test_sanity_panel_shows_the_original_and_six_randomized_maps_with_a_verdict(tabs, view):
+    _, trust = tabs
+    panel = trust.sanity(view, "jet", EN, progress=NoProgress())
+    captions = [caption for _, caption in panel.sanity_gallery]
+    assert captions[0] == "original" and len(captions) == 7
+    assert [c.split(" · ")[0] for c in captions[1:]] == [f"random up to {name}" for name in SANITY_LAYERS]
+    assert panel.sanity_text.startswith("**Passes.**")  # Grad-CAM depends on fc and layer4
+    assert all(Image.open(path).size == Image.open(panel.sanity_gallery[0][0]).size for path, _ in panel.sanity_gallery)
+    zh = trust.sanity(view, "jet", ZH, progress=NoProgress())
+    assert zh.sanity_text.startswith("**通过。**") and zh.sanity_gallery[1][1].startswith("随机化至 fc")
+
+
+def test_a_class_blind_method_fails_the_sanity_check(tabs, view):
+    explain, trust = tabs
+    eigen = explain.retarget(view, view.cam_class, -1, "Eigen-CAM", "jet", 0.5, EN, progress=NoProgress()).view
+    panel = trust.sanity(eigen, "jet", EN, progress=NoProgress())
+    assert panel.sanity_text.startswith("**Fails.**") and "fc" in panel.sanity_text
+
+
+def test_curves_panel_plots_both_curves_and_gives_their_areas(tabs, view):
+    _, trust = tabs
+    panel = trust.curves(view, EN, progress=NoProgress())
+    rows = panel.curves_plot["value"]
+    assert set(rows["curve"]) == {"deletion", "insertion"} and len(rows) == 2 * 17
+    deletion = rows[rows["curve"] == "deletion"]
+    assert deletion["fraction"].iloc[0] == 0 and deletion["fraction"].iloc[-1] == 1
+    auc = float(np.trapezoid(deletion["probability"], deletion["fraction"]))
+    assert f"deletion AUC **{auc:.3f}**" in panel.curves_text and "ImageNet mean colour" in panel.curves_text
+
+
+def test_diagnosis_reads_the_raw_evidence_and_spots_an_empty_map(tabs, view, explainer):
+    _, trust = tabs
+    diagnosis = trust.diagnose(view, EN)
+    raw = explainer.raw_layer4_map(view.explanation, view.cam_class)
+    assert f"{raw.sum():+.3f}" in diagnosis.diagnosis and Image.open(diagnosis.raw_grid).size == (224, 224)
+    assert "forward passes" in diagnosis.trust_costs
+    # The class the image argues against most: its map has no positive cell.
+    scores = [explainer.raw_layer4_map(view.explanation, c).max() for c in range(1000)]
+    empty_class = int(np.argmin(scores))
+    assert scores[empty_class] <= 0, "the test checkpoint has no class without positive evidence"
+    empty = View(view.explanation, view.cam, empty_class, None, "Grad-CAM")
+    assert "The map is empty" in trust.diagnose(empty, EN).diagnosis
+    assert "热力图是空的" in trust.diagnose(empty, ZH).diagnosis
+    negative = trust.negative_map(empty, "jet", 0.5, EN)
+    assert negative.view.cam.max() == pytest.approx(1) and Image.open(negative.heatmap).format == "PNG"
+
+
+def test_nothing_to_check_without_an_image(tabs):
+    import gradio as gr
+
+    _, trust = tabs
+    with pytest.raises(gr.Error, match="No image yet"):
+        trust.sanity(None, "jet", EN, progress=NoProgress())
+    assert trust.diagnose(None, EN).raw_grid is None
