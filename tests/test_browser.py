@@ -205,3 +205,5 @@ def test_trust_tab_runs_its_checks_on_the_map_shown(page):
     expect(page.get_by_text("consensus", exact=True).first).to_be_visible(timeout=4 * WAIT_MS)
     expect(page.get_by_text("EigenGrad-CAM").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "trust.png"), full_page=True)
+    page.get_by_role("button", name="See the earlier stages").click()
+    expect(page.get_by_text("layer1 · Grad-CAM").first).to_be_visible(timeout=WAIT_MS)

@@ -42,6 +42,7 @@ from ui.trust_tab import CURVE_COLOURS, AgreementPanel, CurvesPanel, Diagnosis, 
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 EXAMPLES = sorted(ASSETS.glob("*.jpg"))
+STAGES_TAB = "stages"  # the tab an empty layer4 map points to: Grad-CAM of the earlier stages
 LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
 MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
@@ -77,9 +78,9 @@ def build_demo(
         gr.Markdown(text("intro"))
         c["banner"] = gr.HTML(weights_banner(explainer))
         _explain_panel(c, explain, forward_seconds)
-        with gr.Tabs():
+        with gr.Tabs() as c["tabs"]:
             _features_tab(c)
-            with gr.Tab(text("tab_stages")):
+            with gr.Tab(text("tab_stages"), id=STAGES_TAB):
                 gr.Markdown(text("stages_caption"))
                 c["stage_gallery"] = gr.Gallery(
                     label=text("stages"), columns=4, format="png", object_fit="contain", height=300
@@ -225,6 +226,7 @@ def _trust_tab(c: dict) -> None:
                 with gr.Row():
                     c["negative_button"] = gr.Button(text("negative_button"), size="sm")
                     c["layercam_button"] = gr.Button(text("layercam_button"), size="sm")
+                    c["stages_button"] = gr.Button(text("stages_button"), size="sm")
             c["raw_grid"] = gr.Image(
                 label=text("raw_grid"), type="filepath", format="png", interactive=False, height=240
             )
@@ -290,6 +292,7 @@ def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api
     page_event(c["curves_button"].click, trust.curves, ("view",), CurvesPanel, gpu=True)
     page_event(c["agreement_button"].click, trust.agreement, ("view", "cmap"), AgreementPanel, gpu=True)
     page_event(c["negative_button"].click, trust.negative_map, ("view", "cmap", "alpha"), NegativeMap, gpu=True)
+    c["stages_button"].click(lambda: gr.Tabs(selected=STAGES_TAB), None, c["tabs"], api_visibility="private")
     to_layercam = c["layercam_button"].click(lambda: LAYERCAM, None, c["method"], api_visibility="private")
     names = ("view", "any_class", "contrast", "method", "cmap", "alpha")
     retargeted = page_event(to_layercam.then, explain.retarget, names, Retarget, gpu=True)

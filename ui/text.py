@@ -100,12 +100,13 @@ EN = {
     "agreement_button": "Compare the quick methods",
     "negative_button": "Show what argues against the class",
     "layercam_button": "Try LayerCAM",
+    "stages_button": "See the earlier stages",
     "sanity_gallery": "The map as the model is randomized, top-down and cumulatively",
     "curves_plot": "Probability of the explained class",
     "agreement_gallery": "Each method's map, and their consensus (mean)",
     "agreement_matrix": "Pairwise Spearman rank correlation",
     "agreement_ranking": "Ranked by faithfulness (insertion AUC − deletion AUC)",
-    "raw_grid": "Grad-CAM's 7×7 evidence before the ReLU (red: for the class, blue: against; one shared scale)",
+    "raw_grid": "Grad-CAM's 7×7 evidence before the ReLU, un-normalised (red: for, blue: against; one scale for all top-5 classes)",
     "language": "Page language",
     "display_caption": "Colours and opacity of every heatmap on the page.",
 }
@@ -181,12 +182,13 @@ ZH = {
     "agreement_button": "比较各快速方法",
     "negative_button": "显示反对该类别的证据",
     "layercam_button": "试试 LayerCAM",
+    "stages_button": "查看更早的阶段",
     "sanity_gallery": "模型自顶向下、逐层累积随机化后的热力图",
     "curves_plot": "所解释类别的概率",
     "agreement_gallery": "各方法的热力图及其共识（平均）",
     "agreement_matrix": "两两之间的 Spearman 秩相关",
     "agreement_ranking": "按忠实度排序（插入 AUC − 删除 AUC）",
-    "raw_grid": "ReLU 之前 Grad-CAM 的 7×7 证据（红：支持该类别，蓝：反对；同一标尺）",
+    "raw_grid": "ReLU 之前未归一化的 Grad-CAM 7×7 证据（红：支持，蓝：反对；前 5 个类别共用一个标尺）",
     "language": "页面语言",
     "display_caption": "页面上所有热力图的配色和不透明度。",
 }
@@ -282,8 +284,7 @@ SERVER = {
         "{negative:.3f}; the cells sum to {total:+.3f} (the logit without its bias).",
         "diagnosis_empty": "**The map is empty:** no cell of layer4 speaks *for* “{name}” (strongest for it "
         "{positive:+.3f}, against it {negative:.3f}), so Grad-CAM's ReLU leaves nothing and the scaled map is "
-        "meaningless. Try what argues against the class, LayerCAM, or an earlier stage (tab "
-        "“Grad-CAM at every stage”).",
+        "meaningless. Try what argues against the class, LayerCAM, or the earlier stages (buttons below).",
         "against": "against “{name}”",
         "table_part": "part",
         "table_blocks": "bottleneck blocks",
@@ -367,7 +368,7 @@ SERVER = {
         "所有格子之和为 {total:+.3f}（不含偏置的 logit）。",
         "diagnosis_empty": "**热力图是空的：** layer4 没有任何格子*支持*“{name}”（支持最强 {positive:+.3f}，反对最强 "
         "{negative:.3f}），所以 Grad-CAM 的 ReLU 之后什么也不剩，缩放后的图没有意义。试试反对该类别的证据、LayerCAM，"
-        "或更早的阶段（“各阶段的 Grad-CAM”标签页）。",
+        "或更早的阶段（见下方按钮）。",
         "against": "反对“{name}”",
         "table_part": "部分",
         "table_blocks": "瓶颈块",

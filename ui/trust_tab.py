@@ -162,7 +162,11 @@ class TrustTab:
             return Diagnosis("", None, self.costs(DEFAULT_METHOD, language))
         costs = self.costs(view.method, language)
         raw = self.explainer.raw_layer4_map(view.explanation, view.cam_class, view.contrast)  # (7, 7)
-        grid = self.files.png(_diverging_grid(raw))
+        # One scale for this image: the largest |evidence| of any top-5 class (or of the class shown),
+        # so switching class shows how much stronger or weaker its evidence is, not only where it lies.
+        top5 = [self.explainer.raw_layer4_map(view.explanation, p.index) for p in view.explanation.top5]
+        bound = max(float(np.abs(m).max()) for m in [raw, *top5])
+        grid = self.files.png(_diverging_grid(raw, bound))
         peak = float(np.abs(raw).max())
         positive = float(np.clip(raw, 0, None).max())
         values = {"positive": positive, "negative": float(np.clip(-raw, 0, None).max()), "total": float(raw.sum())}
@@ -205,8 +209,8 @@ def _upsampled(grid: np.ndarray, size: int = 224) -> np.ndarray:
     return ((up - up.min()) / max(float(up.max() - up.min()), 1e-7)).astype(np.float32)
 
 
-def _diverging_grid(raw: np.ndarray, cell: int = 32) -> Image.Image:
-    """The raw evidence on one symmetric scale: red for the class, blue against it, white for 0."""
-    bound = max(float(np.abs(raw).max()), 1e-12)
+def _diverging_grid(raw: np.ndarray, bound: float, cell: int = 32) -> Image.Image:
+    """The raw evidence on the symmetric scale ±bound: red for the class, blue against it, white for 0."""
+    bound = max(bound, 1e-12)
     colours = render.colorize((raw / bound + 1) / 2, "coolwarm")  # (7, 7, 3)
     return Image.fromarray(colours).resize((raw.shape[1] * cell, raw.shape[0] * cell), Image.Resampling.NEAREST)
