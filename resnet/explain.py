@@ -252,6 +252,14 @@ class Explainer:
             layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)
             return _numpy(self.layer4_gradcam(layer4, self.class_direction(cam_class, contrast)))
 
+    def gradcam_grid(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
+        """Grad-CAM at layer4 before upsampling: relu(evidence) min-max scaled, (h, w) in [0, 1].
+
+        Upsampling it bilinearly to 224×224 and scaling again gives ``class_cam`` exactly.
+        """
+        evidence = torch.from_numpy(self.raw_layer4_map(explanation, cam_class, contrast))
+        return _normalise(torch.relu(evidence)).numpy()
+
     def raw_layer4_map(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
         """Grad-CAM's 7×7 evidence before the ReLU and the scaling: sum_k (w_k / 49) · A_k. (h, w)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .explain import Explanation, LogitParts
 from .heatmaps import DEFAULT_METHOD, ROAD_METRIC
 from .panels import DOWN, UP, logit_bars
@@ -65,3 +67,13 @@ def build_report(
 def _channels(parts: LogitParts, effect: str) -> list[dict]:
     """The TOP_CHANNELS channels of one direction, as the page's chart shows them."""
     return [{"channel": b.channel, "contribution": b.contribution} for b in logit_bars(parts) if b.effect == effect]
+
+
+def prediction_record(weights: LoadedWeights, explanation: Explanation, gradcam_grid: np.ndarray) -> dict:
+    """The lean answer: which weights, the top-5, and the layer4 Grad-CAM grid of the top-1 class as numbers."""
+    return {
+        "weights": weights.describe(),
+        "top5": [{"index": p.index, "name": p.name, "probability": p.probability} for p in explanation.top5],
+        "explained_class": class_ref(explanation.cam_class, weights),
+        "gradcam_7x7": [[round(float(v), 6) for v in row] for row in gradcam_grid],  # rows top to bottom, in [0, 1]
+    }

@@ -11,7 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -62,8 +64,24 @@ def test_bad_file_gets_a_clear_error_and_the_server_keeps_serving(client, tmp_pa
     assert len(labels["confidences"]) == 5
 
 
-def test_only_explain_is_a_public_endpoint(client):
-    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/explain"]
+def test_only_explain_and_predict_are_public_endpoints(client):
+    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/explain", "/predict"]
+
+
+def test_predict_answers_with_numbers_only(client, explainer, weights, photos):
+    expected = explainer.explain(load_image(photos[3]))
+    answer = client.predict(handle_file(str(photos[3])), api_name="/predict")
+    assert isinstance(answer, dict) and answer["weights"] == weights.describe()
+    assert [p["index"] for p in answer["top5"]] == [p.index for p in expected.top5]
+    for got, want in zip(answer["top5"], expected.top5, strict=True):
+        assert got["probability"] == pytest.approx(want.probability, abs=1e-6)
+    assert answer["explained_class"] == {"index": expected.cam_class, "name": expected.top5[0].name}
+    grid = torch.tensor(answer["gradcam_7x7"], dtype=torch.float32)  # (7, 7)
+    assert grid.shape == (7, 7) and float(grid.min()) == 0 and float(grid.max()) == pytest.approx(1, abs=1e-5)
+    # Upsampled and scaled as Grad-CAM does, the grid is the heatmap of /explain.
+    up = torch.nn.functional.interpolate(grid[None, None], size=(224, 224), mode="bilinear", align_corners=False)[0, 0]
+    up = (up - up.min()) / (up.max() - up.min() + 1e-7)
+    np.testing.assert_allclose(up.numpy(), expected.cam, atol=1e-4)
 
 
 def test_page_names_the_weights(server, weights):
@@ -129,7 +147,7 @@ def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
         assert "random weights (seed 0) · UNTRAINED" in config
         assert listening_addresses(free_port) == {"127.0.0.1"}  # loopback unless told otherwise
         tools = get_json(f"{url}/gradio_api/mcp/schema")
-        assert [tool["name"] for tool in tools] == ["explain"]
+        assert [tool["name"] for tool in tools] == ["explain", "predict"]
         labels, _, _ = Client(url, verbose=False).predict(
             handle_file(str(ROOT / "assets" / "coffee.jpg")), api_name="/explain"
         )
@@ -147,7 +165,7 @@ def test_mcp_tool_is_described_by_the_explain_docstring(explainer, free_port):
         tools = get_json(f"http://127.0.0.1:{free_port}/gradio_api/mcp/schema")
     finally:
         demo.close()
-    assert [tool["name"] for tool in tools] == ["explain"]
+    assert [tool["name"] for tool in tools] == ["explain", "predict"]
     assert "top-5" in tools[0]["description"] and "image_path" in tools[0]["inputSchema"]["properties"]
 
 

@@ -207,3 +207,28 @@ def test_trust_tab_runs_its_checks_on_the_map_shown(page):
     page.screenshot(path=str(ARTIFACTS / "trust.png"), full_page=True)
     page.get_by_role("button", name="See the earlier stages").click()
     expect(page.get_by_text("layer1 · Grad-CAM").first).to_be_visible(timeout=WAIT_MS)
+
+
+def test_single_output_controls_update_their_panel(page):
+    """Events with one output (colour scale -> feature gallery, block -> its map) reach the page."""
+    page.locator("img[src*='chelsea']").first.click()
+    expect_explained(page)
+
+    def served() -> set[str]:
+        return set(page.eval_on_selector_all("img[src*='resnet-explainer']", "els => els.map(e => e.src)"))
+
+    def wait_for_new_pictures(before: set[str]) -> None:
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while not served() - before:
+            assert time.monotonic() < deadline, "the panel was not updated"
+            time.sleep(0.2)
+
+    before = served()
+    page.get_by_label("global").check()
+    wait_for_new_pictures(before)
+    page.get_by_role("tab", name="Residual blocks").click()
+    before = served()
+    page.get_by_label("Block for the map").click()
+    page.get_by_role("option", name="layer2.0").click()
+    wait_for_new_pictures(before)
+    expect(page.get_by_text("Error", exact=True)).to_have_count(0)

@@ -25,3 +25,22 @@ def test_the_engine_never_imports_gradio():
     code = "import sys, resnet, resnet.cli, resnet.panels, resnet.report, resnet.architecture; print('gradio' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_records_become_outputs_in_field_order():
+    from dataclasses import dataclass
+
+    from ui.records import as_outputs, output_names
+
+    @dataclass
+    class Two:
+        second: int
+        first: str
+
+    @dataclass
+    class One:
+        gallery: list
+
+    assert output_names(Two) == ["second", "first"]
+    assert as_outputs(lambda: Two(2, "a"))() == (2, "a")
+    assert as_outputs(lambda: One([("x.png", "cap")]))() == [("x.png", "cap")]  # a lone output is its value

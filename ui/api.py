@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from resnet import Explainer, render
+from resnet.report import prediction_record
 from ui.files import Gallery, ScratchFiles, read_upload
 
 
@@ -15,6 +16,11 @@ class ApiAnswer:
     labels: dict[str, float]
     heatmap: str
     gallery: Gallery
+
+
+@dataclass(frozen=True)
+class PredictAnswer:
+    prediction: dict  # JSON: weights, top5, explained_class, gradcam_7x7
 
 
 class Api:
@@ -40,3 +46,19 @@ class Api:
         return ApiAnswer(
             result.label_confidences, self.files.png(overlay), self.files.pngs(render.feature_grids(result.stages))
         )
+
+    def predict(self, image_path: str | None, request: gr.Request = None) -> PredictAnswer:
+        """Classify an image with a ResNet50 trained on ImageNet-1k and say where it looked, as numbers.
+
+        Args:
+            image_path: the image (JPEG, PNG, WebP, GIF, BMP or TIFF).
+
+        Returns:
+            JSON with the weights used, the top-5 ImageNet classes (index, name, probability), the
+            explained (top-1) class, and its layer4 Grad-CAM as a 7×7 grid of numbers in [0, 1]
+            (rows top to bottom over the 224×224 centre crop the model saw). No files.
+        """
+        language = request.headers.get("accept-language") if request is not None else None
+        result = self.explainer.explain(read_upload(image_path, language))
+        grid = self.explainer.gradcam_grid(result, result.cam_class)
+        return PredictAnswer(prediction_record(self.explainer.weights, result, grid))

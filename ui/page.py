@@ -15,7 +15,7 @@ from resnet import Explainer, render
 from resnet.architecture import blocks_per_stage
 from resnet.heatmaps import DEFAULT_METHOD
 from resnet.panels import block_names
-from ui.api import Api, ApiAnswer
+from ui.api import Api, ApiAnswer, PredictAnswer
 from ui.explain_tab import (
     BLOCK_COLOURS,
     LOGIT_COLOURS,
@@ -75,6 +75,7 @@ def build_demo(
         c["view"] = gr.State(None, time_to_live=3600)
         c["language"] = gr.Textbox(visible=False)  # filled by LANGUAGE_JS before each event
         c["relabel"] = gr.Button("relabel", elem_id=RELABEL_ID)  # hidden by CSS
+        c["prediction"] = gr.JSON(visible=False)  # the /predict endpoint's output (API only)
         gr.Markdown(text("intro"))
         c["banner"] = gr.HTML(weights_banner(explainer))
         _explain_panel(c, explain, forward_seconds)
@@ -260,6 +261,7 @@ def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api
     # clients only, on a hidden trigger, so a click never computes the image twice.
     api_trigger = gr.Button(visible=False)
     api_trigger.click(as_outputs(on_gpu(api.explain)), c["image"], outputs(ApiAnswer, c), api_name="explain")
+    api_trigger.click(as_outputs(on_gpu(api.predict)), c["image"], outputs(PredictAnswer, c), api_name="predict")
     analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block")
     for trigger in (c["button"].click, c["image"].change):
         analyzed = page_event(trigger, explain.analyze, analyze_inputs, Analysis, gpu=True, trigger_mode="always_last")

@@ -34,6 +34,7 @@ def as_outputs(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def handler(*args, **kwargs):
         record = fn(*args, **kwargs)
-        return tuple(getattr(record, name) for name in output_names(type(record)))
+        values = tuple(getattr(record, name) for name in output_names(type(record)))
+        return values[0] if len(values) == 1 else values  # Gradio takes a lone output's value as is
 
     return handler
