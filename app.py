@@ -17,7 +17,7 @@ from resnet import Explainer, load_weights
 from resnet.cli import add_model_flags
 from resnet.runtime import tune_allocator
 from resnet.weights import pending_download
-from ui.page import build_demo, launch, notice_page
+from ui.page import MAX_BATCH, build_demo, launch, notice_page
 
 try:
     import spaces  # on Hugging Face ZeroGPU Spaces: GPU work must run inside spaces.GPU
@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> None:
     log.info(
         "Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000
     )
-    launch(build_demo(explainer, forward_seconds, on_gpu=on_gpu), args.host, args.port, mcp_server=args.mcp)
+    # On ZeroGPU only a spaces.GPU call may touch the GPU: no batching thread there.
+    max_batch = 1 if spaces is not None else MAX_BATCH
+    demo = build_demo(explainer, forward_seconds, on_gpu=on_gpu, max_batch=max_batch)
+    launch(demo, args.host, args.port, mcp_server=args.mcp)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from resnet import Explainer, render
+from resnet.batching import BatchingExplainer
 from resnet.report import prediction_record
 from ui.files import Gallery, ScratchFiles, read_upload
 
@@ -24,9 +25,10 @@ class PredictAnswer:
 
 
 class Api:
-    def __init__(self, explainer: Explainer, files: ScratchFiles):
+    def __init__(self, explainer: Explainer, files: ScratchFiles, batcher: BatchingExplainer | None = None):
         self.explainer = explainer
         self.files = files
+        self.run = batcher or explainer  # .explain(image): batched with concurrent requests when given
 
     def explain(self, image_path: str | None, request: gr.Request = None) -> ApiAnswer:
         """Explain what a ResNet50 trained on ImageNet-1k sees in an image.
@@ -40,7 +42,7 @@ class Api:
             the stem and the four residual stages.
         """
         language = request.headers.get("accept-language") if request is not None else None  # no page: the client's
-        result = self.explainer.explain(read_upload(image_path, language))
+        result = self.run.explain(read_upload(image_path, language))
         caption = render.heatmap_caption(self.explainer.weights.categories, result.cam_class, None)
         overlay = render.cam_overlay(result.crop, result.cam, caption)
         return ApiAnswer(
@@ -59,6 +61,6 @@ class Api:
             (rows top to bottom over the 224×224 centre crop the model saw). No files.
         """
         language = request.headers.get("accept-language") if request is not None else None
-        result = self.explainer.explain(read_upload(image_path, language))
+        result = self.run.explain(read_upload(image_path, language))
         grid = self.explainer.gradcam_grid(result, result.cam_class)
         return PredictAnswer(prediction_record(self.explainer.weights, result, grid))

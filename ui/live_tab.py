@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from resnet import Explainer, render
+from resnet.batching import BatchingExplainer
 from ui.files import ScratchFiles
 from ui.text import legend_words, say
 
@@ -21,9 +22,10 @@ class LiveFrame:
 
 
 class LiveTab:
-    def __init__(self, explainer: Explainer, files: ScratchFiles):
+    def __init__(self, explainer: Explainer, files: ScratchFiles, batcher: BatchingExplainer | None = None):
         self.explainer = explainer
         self.files = files
+        self.run = batcher or explainer  # frames of several viewers share forward passes when given
 
     def live(self, frame, last_done, language) -> LiveFrame:
         """One webcam frame (H, W, 3 uint8): top-5 and Grad-CAM overlay, plus the rate served.
@@ -34,7 +36,7 @@ class LiveTab:
         if frame is None:
             return LiveFrame(None, None, last_done, "")
         start = time.perf_counter()
-        result = self.explainer.explain(Image.fromarray(frame).convert("RGB"))
+        result = self.run.explain(Image.fromarray(frame).convert("RGB"))
         words = legend_words(language) if render.can_draw(legend_words(language)) else render.ENGLISH
         caption = render.heatmap_caption(self.explainer.weights.categories, result.cam_class, None, words)
         heatmap = self.files.png(render.cam_overlay(result.crop, result.cam, caption, words=words))

@@ -13,6 +13,7 @@ import gradio as gr
 
 from resnet import Explainer, render
 from resnet.architecture import blocks_per_stage
+from resnet.batching import BatchingExplainer
 from resnet.heatmaps import DEFAULT_METHOD
 from resnet.panels import block_names
 from ui.api import Api, ApiAnswer, PredictAnswer
@@ -46,7 +47,8 @@ STAGES_TAB = "stages"  # the tab an empty layer4 map points to: Grad-CAM of the 
 LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
 MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
-CONCURRENCY = 2  # explanations computed at once (the model is shared, threads are safe)
+CONCURRENCY = 2  # page analyses computed at once (the model is shared, threads are safe)
+MAX_BATCH = 8  # API requests / live frames in flight at once, batched into shared forward passes
 CSS = (
     ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
     f"#{RELABEL_ID} {{ display: none !important; }}"  # clicked by WATCH_LANGUAGE_JS only
@@ -58,6 +60,7 @@ def build_demo(
     forward_seconds: float = 0.1,
     on_gpu=lambda fn: fn,
     cache: tuple[int, int] = (CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S),
+    max_batch: int = MAX_BATCH,
 ) -> gr.Blocks:
     """The page over one shared Explainer.
 
@@ -66,9 +69,17 @@ def build_demo(
         forward_seconds: one forward pass here, for the methods menu's time estimates.
         on_gpu: wraps every handler that runs the model (``spaces.GPU`` on a ZeroGPU Space).
         cache: (every, age) in seconds: served files older than ``age`` are deleted ``every`` s.
+        max_batch: API requests and live frames computed at once, sharing forward passes
+            (``resnet.batching``); 1 runs each on its own (as on ZeroGPU, where only a
+            ``spaces.GPU`` call may use the GPU).
     """
     files = ScratchFiles()
-    explain, live, api = ExplainTab(explainer, files, forward_seconds), LiveTab(explainer, files), Api(explainer, files)
+    batcher = BatchingExplainer(explainer, max_batch) if max_batch > 1 else None
+    explain, live, api = (
+        ExplainTab(explainer, files, forward_seconds),
+        LiveTab(explainer, files, batcher),
+        Api(explainer, files, batcher),
+    )
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
@@ -94,7 +105,7 @@ def build_demo(
                 c["learn_story"] = gr.Markdown(text("learn_waiting"))
             _logit_tab(c)
             _trust_tab(c)
-        _wire(demo, c, explain, live, api, trust, on_gpu)
+        _wire(demo, c, explain, live, api, trust, on_gpu, max_batch)
     return demo
 
 
@@ -239,7 +250,9 @@ def legend_html(colours: dict[str, str]) -> str:
     return '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
 
 
-def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api, trust: TrustTab, on_gpu) -> None:
+def _wire(
+    demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api, trust: TrustTab, on_gpu, max_batch: int
+) -> None:
     """Every event of the page. Inputs are named; outputs come from each handler's record."""
 
     def inputs(*names: str) -> list:
@@ -260,8 +273,12 @@ def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api
     # The page runs the full analysis once per image; /explain (the fast path) is for API
     # clients only, on a hidden trigger, so a click never computes the image twice.
     api_trigger = gr.Button(visible=False)
-    api_trigger.click(as_outputs(on_gpu(api.explain)), c["image"], outputs(ApiAnswer, c), api_name="explain")
-    api_trigger.click(as_outputs(on_gpu(api.predict)), c["image"], outputs(PredictAnswer, c), api_name="predict")
+    # API requests (and live frames) run up to max_batch at once, so waiting ones share a forward pass.
+    batched = {"concurrency_id": "model", "concurrency_limit": max(max_batch, CONCURRENCY)}
+    api_trigger.click(as_outputs(on_gpu(api.explain)), c["image"], outputs(ApiAnswer, c), api_name="explain", **batched)
+    api_trigger.click(
+        as_outputs(on_gpu(api.predict)), c["image"], outputs(PredictAnswer, c), api_name="predict", **batched
+    )
     analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block")
     for trigger in (c["button"].click, c["image"].change):
         analyzed = page_event(trigger, explain.analyze, analyze_inputs, Analysis, gpu=True, trigger_mode="always_last")
@@ -275,6 +292,7 @@ def _wire(demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api
         stream_every=0.1,
         time_limit=600,
         concurrency_id="live",
+        concurrency_limit=max(max_batch, CONCURRENCY),
     )
     retarget_inputs = ("view", None, "contrast", "method", "cmap", "alpha")
     for trigger, chosen in (

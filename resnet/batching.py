@@ -1,0 +1,66 @@
+"""Dynamic batching: concurrent ``explain`` calls share one forward pass.
+
+Requests that arrive while the model is busy wait in a queue; when it is free, one worker
+thread takes every waiting image (up to ``max_batch``) and runs ``Explainer.explain_batch``
+once. A lone request never waits for company, so batching adds no latency when the server is
+idle. Each caller decodes its own upload first, so a bad file fails alone, before it reaches the
+queue: one visitor's broken photo never costs another visitor an answer. (Gradio's own
+``batch=True`` cannot do that: a batched function that raises fails every request in its batch.)
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import threading
+from concurrent.futures import Future
+
+from PIL import Image
+
+from .explain import Explainer, Explanation
+
+
+class BatchingExplainer:
+    """``explain(image)`` like ``Explainer.explain``, with waiting calls batched together."""
+
+    def __init__(self, explainer: Explainer, max_batch: int = 8):
+        self.explainer = explainer
+        self.weights = explainer.weights
+        self.max_batch = max_batch
+        self.batch_sizes: collections.deque[int] = collections.deque(
+            maxlen=1000
+        )  # recent batches, for tests and benches
+        self._queue: queue.SimpleQueue[tuple[Image.Image, Future]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def explain(self, image: Image.Image) -> Explanation:
+        """Top-5, Grad-CAM and stage activations of a clean RGB image (see ``Explainer.explain``)."""
+        future: Future[Explanation] = Future()
+        self._queue.put((image, future))
+        self._ensure_worker()
+        return future.result()
+
+    def _ensure_worker(self) -> None:
+        with self._start_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._serve, name="explain-batches", daemon=True)
+                self._worker.start()
+
+    def _serve(self) -> None:
+        while True:
+            batch = [self._queue.get()]  # wait for work
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())  # everything already waiting
+                except queue.Empty:
+                    break
+            self.batch_sizes.append(len(batch))
+            try:
+                results = self.explainer.explain_batch([image for image, _ in batch])
+            except Exception as err:
+                for _, future in batch:
+                    future.set_exception(err)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                future.set_result(result)

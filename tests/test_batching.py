@@ -1,0 +1,50 @@
+"""resnet.batching: concurrent calls share forward passes and still get each their own answer."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from resnet import load_image
+from resnet.batching import BatchingExplainer
+
+
+def test_concurrent_calls_share_batches_and_get_their_own_answers(explainer, photos):
+    images = [load_image(p) for p in photos] + [
+        load_image(p).transpose(Image.Transpose.FLIP_LEFT_RIGHT) for p in photos[:2]
+    ]
+    expected = [explainer.explain(image) for image in images]
+    batcher = BatchingExplainer(explainer, max_batch=8)
+    answers: dict[int, object] = {}
+    start = threading.Barrier(len(images))
+
+    def call(i: int) -> None:
+        start.wait()
+        answers[i] = batcher.explain(images[i])
+
+    for _ in range(3):
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(len(images))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i, want in enumerate(expected):
+            got = answers[i]
+            assert [p.index for p in got.top5] == [p.index for p in want.top5]
+            np.testing.assert_allclose(got.logits, want.logits, atol=1e-4)
+            np.testing.assert_allclose(got.cam, want.cam, atol=1e-5)
+    assert sum(batcher.batch_sizes) == 3 * len(images)
+    assert max(batcher.batch_sizes) > 1  # waiting calls did share a forward pass
+    assert max(batcher.batch_sizes) <= 8
+
+
+def test_a_lone_call_is_not_delayed_and_a_failure_reaches_its_caller(explainer, photos):
+    batcher = BatchingExplainer(explainer, max_batch=8)
+    assert batcher.explain(load_image(photos[0])).top5 == explainer.explain(load_image(photos[0])).top5
+    assert list(batcher.batch_sizes) == [1]
+    with pytest.raises(RuntimeError):
+        batcher.explain(Image.new("L", (64, 64)))  # not the clean RGB image callers must pass
+    assert batcher.explain(load_image(photos[1])).top5 == explainer.explain(load_image(photos[1])).top5  # still serving
