@@ -23,13 +23,20 @@ try:
     import spaces  # on Hugging Face ZeroGPU Spaces: GPU work must run inside spaces.GPU
 except ImportError:
     spaces = None
+ZERO_GPU = spaces is not None and spaces.config.Config.zero_gpu  # $SPACES_ZERO_GPU, set by the Space
 
 log = logging.getLogger("app")
 
 
-def on_gpu(fn):
-    """Run ``fn`` under ``spaces.GPU`` on a ZeroGPU Space; unchanged everywhere else."""
-    return spaces.GPU(fn) if spaces is not None else fn
+def on_gpu(fn, duration=None):
+    """Run ``fn`` under ``spaces.GPU`` on a ZeroGPU Space; unchanged everywhere else.
+
+    ``duration``: seconds the call may hold the GPU (ZeroGPU's default is 60), or a function of
+    ``fn``'s arguments that says so (the slow CAM methods take minutes).
+    """
+    if spaces is None:
+        return fn
+    return spaces.GPU(fn, duration=duration) if duration is not None else spaces.GPU(fn)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,12 +78,12 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as err:  # a bad path, a corrupt checkpoint, a device that is not there
         raise SystemExit(f"error: {err}") from None
     tune_allocator()
-    forward_seconds = explainer.warm_up()
+    forward_seconds = on_gpu(explainer.warm_up)()  # on ZeroGPU the GPU exists only inside spaces.GPU calls
     log.info(
         "Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000
     )
     # On ZeroGPU only a spaces.GPU call may touch the GPU: no batching thread there.
-    max_batch = 1 if spaces is not None else MAX_BATCH
+    max_batch = 1 if ZERO_GPU else MAX_BATCH
     demo = build_demo(explainer, forward_seconds, on_gpu=on_gpu, max_batch=max_batch)
     launch(demo, args.host, args.port, mcp_server=args.mcp)
 

@@ -14,8 +14,9 @@ import gradio as gr
 from resnet import Explainer, render
 from resnet.architecture import blocks_per_stage
 from resnet.batching import BatchingExplainer
-from resnet.heatmaps import DEFAULT_METHOD
+from resnet.heatmaps import DEFAULT_METHOD, method_named
 from resnet.panels import block_names
+from resnet.trust import SANITY_LAYERS, agreement_forwards
 from ui.api import Api, ApiAnswer, PredictAnswer
 from ui.explain_tab import (
     BLOCK_COLOURS,
@@ -58,7 +59,7 @@ CSS = (
 def build_demo(
     explainer: Explainer,
     forward_seconds: float = 0.1,
-    on_gpu=lambda fn: fn,
+    on_gpu=lambda fn, duration=None: fn,
     cache: tuple[int, int] = (CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S),
     max_batch: int = MAX_BATCH,
 ) -> gr.Blocks:
@@ -67,7 +68,9 @@ def build_demo(
     Args:
         explainer: the model, shared by every visitor.
         forward_seconds: one forward pass here, for the methods menu's time estimates.
-        on_gpu: wraps every handler that runs the model (``spaces.GPU`` on a ZeroGPU Space).
+        on_gpu: ``on_gpu(fn, duration)`` wraps every handler that runs the model (``spaces.GPU``
+            on a ZeroGPU Space); ``duration`` is a hint in seconds, or a function of the handler's
+            arguments (see ``gpu_seconds``).
         cache: (every, age) in seconds: served files older than ``age`` are deleted ``every`` s.
         max_batch: API requests and live frames computed at once, sharing forward passes
             (``resnet.batching``); 1 runs each on its own (as on ZeroGPU, where only a
@@ -105,7 +108,7 @@ def build_demo(
                 c["learn_story"] = gr.Markdown(text("learn_waiting"))
             _logit_tab(c)
             _trust_tab(c)
-        _wire(demo, c, explain, live, api, trust, on_gpu, max_batch)
+        _wire(demo, c, explain, live, api, trust, on_gpu, max_batch, forward_seconds)
     return demo
 
 
@@ -244,6 +247,23 @@ def _trust_tab(c: dict) -> None:
             )
 
 
+def gpu_seconds(forward_seconds: float, method_of, times: int = 1):
+    """A ZeroGPU duration hint for a handler; ``method_of(args)`` names the CAM method it will run.
+
+    The method's measured cost in forward passes (×``times``), three times over for safety, and
+    never under ZeroGPU's default of 60 s: Grad-CAM fits the default, Score-CAM asks for minutes.
+    """
+
+    def seconds(*args, **kwargs) -> int:
+        try:
+            forwards = method_named(str(method_of(args))).forwards
+        except (IndexError, AttributeError, ValueError):
+            forwards = 1
+        return max(60, round(3 * times * forwards * forward_seconds))
+
+    return seconds
+
+
 def legend_html(colours: dict[str, str]) -> str:
     """A chart legend as HTML: a coloured line and the series name, for each series."""
     items = [f'<span style="color:{colour}">━━</span> {name}' for name, colour in colours.items()]
@@ -251,16 +271,24 @@ def legend_html(colours: dict[str, str]) -> str:
 
 
 def _wire(
-    demo: gr.Blocks, c: dict, explain: ExplainTab, live: LiveTab, api: Api, trust: TrustTab, on_gpu, max_batch: int
+    demo: gr.Blocks,
+    c: dict,
+    explain: ExplainTab,
+    live: LiveTab,
+    api: Api,
+    trust: TrustTab,
+    on_gpu,
+    max_batch: int,
+    forward_seconds: float,
 ) -> None:
     """Every event of the page. Inputs are named; outputs come from each handler's record."""
 
     def inputs(*names: str) -> list:
         return [c[name] for name in names]
 
-    def page_event(trigger, fn, names: tuple[str, ...], record: type, gpu: bool = False, **kwargs):
-        """A private event whose last input is the page's language."""
-        handler = as_outputs(on_gpu(fn) if gpu else fn)
+    def page_event(trigger, fn, names: tuple[str, ...], record: type, gpu=False, **kwargs):
+        """A private event whose last input is the page's language. ``gpu``: False, True, or a duration hint."""
+        handler = as_outputs(fn if gpu is False else on_gpu(fn, duration=None if gpu is True else gpu))
         return trigger(
             handler, inputs(*names, "language"), outputs(record, c), js=LANGUAGE_JS, api_visibility="private", **kwargs
         )
@@ -281,7 +309,14 @@ def _wire(
     )
     analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block")
     for trigger in (c["button"].click, c["image"].change):
-        analyzed = page_event(trigger, explain.analyze, analyze_inputs, Analysis, gpu=True, trigger_mode="always_last")
+        analyzed = page_event(
+            trigger,
+            explain.analyze,
+            analyze_inputs,
+            Analysis,
+            gpu=gpu_seconds(forward_seconds, lambda a: a[1]),
+            trigger_mode="always_last",
+        )
         page_event(analyzed.success, trust.diagnose, ("view",), Diagnosis)
     page_event(
         c["live_cam"].stream,
@@ -303,19 +338,28 @@ def _wire(
     ):
         names = tuple(chosen if name is None else name for name in retarget_inputs)
         retargeted = page_event(
-            c[trigger].input, explain.retarget, names, Retarget, gpu=True, trigger_mode="always_last"
+            c[trigger].input,
+            explain.retarget,
+            names,
+            Retarget,
+            gpu=gpu_seconds(forward_seconds, lambda a: a[3]),
+            trigger_mode="always_last",
         )
         page_event(retargeted.success, explain.stage_panel, ("view", "cmap", "alpha"), StagePanel, gpu=True)
         page_event(retargeted.success, trust.diagnose, ("view",), Diagnosis)
     # The Trust tab: each check on the map shown; diagnostics follow every new map.
-    page_event(c["sanity_button"].click, trust.sanity, ("view", "cmap"), SanityPanel, gpu=True)
+    sanity_seconds = gpu_seconds(forward_seconds, lambda a: a[0].method, times=len(SANITY_LAYERS))
+    page_event(c["sanity_button"].click, trust.sanity, ("view", "cmap"), SanityPanel, gpu=sanity_seconds)
     page_event(c["curves_button"].click, trust.curves, ("view",), CurvesPanel, gpu=True)
-    page_event(c["agreement_button"].click, trust.agreement, ("view", "cmap"), AgreementPanel, gpu=True)
+    agreement_seconds = max(60, round(3 * agreement_forwards() * forward_seconds))
+    page_event(c["agreement_button"].click, trust.agreement, ("view", "cmap"), AgreementPanel, gpu=agreement_seconds)
     page_event(c["negative_button"].click, trust.negative_map, ("view", "cmap", "alpha"), NegativeMap, gpu=True)
     c["stages_button"].click(lambda: gr.Tabs(selected=STAGES_TAB), None, c["tabs"], api_visibility="private")
     to_layercam = c["layercam_button"].click(lambda: LAYERCAM, None, c["method"], api_visibility="private")
     names = ("view", "any_class", "contrast", "method", "cmap", "alpha")
-    retargeted = page_event(to_layercam.then, explain.retarget, names, Retarget, gpu=True)
+    retargeted = page_event(
+        to_layercam.then, explain.retarget, names, Retarget, gpu=gpu_seconds(forward_seconds, lambda a: a[3])
+    )
     page_event(retargeted.success, trust.diagnose, ("view",), Diagnosis)
     for trigger in (c["cmap"].input, c["alpha"].release):
         page_event(trigger, explain.restyle, ("view", "cmap", "alpha"), Restyle)

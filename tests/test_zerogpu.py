@@ -1,0 +1,109 @@
+"""The ZeroGPU contract, checked with the real ``spaces`` package.
+
+On a ZeroGPU Space every ``spaces.GPU`` function runs in a forked worker; its arguments (with
+Gradio's context: event id, progress tracker) go there through a pickling queue, and its result
+comes back the same way (``spaces/zero/wrappers.py``). Here every handler the page wraps is run
+through exactly that round trip, with the values Gradio really passes.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import gradio as gr
+import numpy as np
+import pytest
+import spaces
+from gradio_client import Client, handle_file
+from spaces.zero.gradio import GradioPartialContext
+
+import app
+from bench.common import free_port
+from resnet import load_image
+from resnet.heatmaps import METHODS
+from ui.page import build_demo, launch
+
+WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
+WRAPPED |= {"negative_map", "faithfulness"}
+
+
+def round_trip(value):
+    return pickle.loads(pickle.dumps(value))
+
+
+class ZeroGpuLike:
+    """An ``on_gpu`` that records what it wraps and pickles calls as ZeroGPU's queues do."""
+
+    def __init__(self):
+        self.wrapped: dict[str, tuple] = {}
+
+    def __call__(self, fn, duration=None):
+        def worker_call(*args, **kwargs):
+            args, kwargs, _ = round_trip((args, kwargs, GradioPartialContext.get()))
+            return round_trip(fn(*args, **kwargs))
+
+        worker_call.__wrapped__ = fn  # Gradio reads the signature (request, progress) through this
+        self.wrapped[fn.__name__] = (worker_call, duration)
+        return worker_call
+
+
+@pytest.fixture(scope="module")
+def zero(explainer):
+    on_gpu = ZeroGpuLike()
+    demo = build_demo(explainer, forward_seconds=0.1, on_gpu=on_gpu, max_batch=1)
+    port = free_port()
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    yield on_gpu, f"http://127.0.0.1:{port}"
+    demo.close()
+
+
+def test_outside_a_zero_gpu_space_the_package_leaves_functions_alone():
+    assert not spaces.config.Config.zero_gpu and not app.ZERO_GPU
+
+    def f(x):
+        return x
+
+    assert spaces.GPU(f) is f and spaces.GPU(duration=120)(f) is f
+
+
+def test_every_model_handler_is_wrapped(zero):
+    on_gpu, _ = zero
+    assert set(on_gpu.wrapped) == WRAPPED
+
+
+def test_api_calls_survive_the_round_trip_with_gradios_request(zero, explainer, photos):
+    _, url = zero
+    client = Client(url, verbose=False, headers={"Accept-Language": "en"})
+    labels, _, gallery = client.predict(handle_file(str(photos[2])), api_name="/explain")
+    assert labels["label"] == explainer.explain(load_image(photos[2])).top5[0].name and len(gallery) == 5
+    assert client.predict(handle_file(str(photos[2])), api_name="/predict")["top5"][0]["name"] == labels["label"]
+
+
+def test_page_handlers_take_and_return_picklable_values(zero, photos):
+    on_gpu, _ = zero
+    call = {name: fn for name, (fn, _) in on_gpu.wrapped.items()}
+    progress = gr.Progress(track_tqdm=True)  # what Gradio passes for a progress bar
+    args = ("Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", "en")
+    analysis = call["analyze"](str(photos[2]), *args, progress=progress)
+    view = analysis.view
+    assert view is not None and len(analysis.gallery) == 5
+    retarget = call["retarget"](view, 281, -1, "Grad-CAM", "jet", 0.5, "en", progress=progress)
+    assert retarget.view.cam_class == 281
+    assert len(call["stage_panel"](retarget.view, "jet", 0.5, "en").stage_gallery) == 4
+    frame = np.asarray(load_image(photos[0]))
+    assert call["live"](frame, 0.0, "en").live_labels
+    assert call["faithfulness"](view, "en", progress=progress).view.road is not None
+    assert call["sanity"](view, "jet", "en", progress=progress).sanity_text
+    assert call["curves"](view, "en", progress=progress).curves_text
+    assert call["negative_map"](view, "jet", 0.5, "en").heatmap
+    assert len(call["agreement"](view, "jet", "en", progress=progress).agreement_gallery) == 8
+
+
+def test_slow_methods_ask_for_longer_gpu_slots(zero, photos):
+    on_gpu, _ = zero
+    durations = {name: duration for name, (_, duration) in on_gpu.wrapped.items()}
+    analyze, retarget = durations["analyze"], durations["retarget"]
+    assert analyze(str(photos[0]), "Grad-CAM") == 60  # ZeroGPU's default is enough
+    assert retarget(None, 281, -1, "Score-CAM") == round(3 * METHODS["Score-CAM"].forwards * 0.1)  # 420 s
+    assert retarget(None, 281, -1, "Ablation-CAM") > retarget(None, 281, -1, "Score-CAM")
+    assert durations["agreement"] > 60 and durations["explain"] is None  # the API's fast path fits the default
