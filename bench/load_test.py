@@ -1,0 +1,101 @@
+"""Load test: the app on loopback, Locust's scenario for 8, 32 and 64 visitors, one table.
+
+    python bench/load_test.py [--seconds 30] [--users 8 32 64]
+
+Needs ``pip install locust`` (not a test requirement). Starts ``python app.py --weights random``
+on a free loopback port (speed does not depend on the weights), runs ``bench/locustfile.py``
+headless for each visitor count (bounded by ``--seconds``), and prints throughput, latency
+percentiles and failures by message: below the queue size (32) there must be none, beyond it
+only Gradio's "queue is full".
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import free_port
+
+
+def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/config", timeout=5).close()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the app did not start") from None
+            time.sleep(0.5)
+
+
+def run_locust(url: str, users: int, seconds: int, folder: Path) -> dict:
+    prefix = folder / f"u{users}"
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(users),
+         "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(prefix), "--only-summary"],
+        cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120,
+    )  # fmt: skip
+    rows = {row["Name"]: row for row in csv.DictReader(Path(f"{prefix}_stats.csv").read_text().splitlines())}
+    total = rows["Aggregated"]
+    failures = {}
+    failures_file = Path(f"{prefix}_failures.csv")
+    if failures_file.exists():
+        for row in csv.DictReader(failures_file.read_text().splitlines()):
+            failures[row["Error"][:80]] = failures.get(row["Error"][:80], 0) + int(row["Occurrences"])
+    return {
+        "users": users,
+        "requests": int(total["Request Count"]),
+        "failures": int(total["Failure Count"]),
+        "rps": round(float(total["Requests/s"]), 2),
+        "p50_ms": float(total["50%"]),
+        "p95_ms": float(total["95%"]),
+        "p99_ms": float(total["99%"]),
+        "failure_messages": failures,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--users", type=int, nargs="+", default=[8, 32, 64])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "app.py", "--weights", "random", "--device", "cpu", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until_up(url, server)
+        with tempfile.TemporaryDirectory() as tmp:
+            results = [run_locust(url, users, args.seconds, Path(tmp)) for users in args.users]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print("| visitors | requests | failed | requests/s | p50 ms | p95 ms | p99 ms | failure messages |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for r in results:
+        messages = "; ".join(f"{n}× {m}" for m, n in r["failure_messages"].items()) or "none"
+        print(
+            f"| {r['users']} | {r['requests']} | {r['failures']} | {r['rps']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} "
+            f"| {r['p99_ms']:.0f} | {messages} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
