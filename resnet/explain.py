@@ -246,11 +246,17 @@ class Explainer:
         _, h, w = layer4.shape
         return _cam_from(layer4, direction.float() / (h * w), size)
 
-    def class_cam(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
-        """Grad-CAM at layer4 for another class (or A minus B) of an explained image, no model run."""
+    def class_cam(
+        self, explanation: Explanation, cam_class: int, contrast: int | None = None, against: bool = False
+    ) -> np.ndarray:
+        """Grad-CAM at layer4 for another class (or A minus B) of an explained image, no model run.
+
+        ``against``: the map of the negated score, i.e. where the evidence argues against the class.
+        """
         with torch.inference_mode():
             layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)
-            return _numpy(self.layer4_gradcam(layer4, self.class_direction(cam_class, contrast)))
+            direction = self.class_direction(cam_class, contrast)
+            return _numpy(self.layer4_gradcam(layer4, -direction if against else direction))
 
     def gradcam_grid(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
         """Grad-CAM at layer4 before upsampling: relu(evidence) min-max scaled, (h, w) in [0, 1].

@@ -95,10 +95,12 @@ class Heatmaps:
     run the grad-cam package, one call at a time, on a private copy of the model.
     """
 
-    def __init__(self, explainer: Explainer):
+    def __init__(self, explainer: Explainer, model: nn.Module | None = None):
+        """``model``: a copy the package may hook (one nobody else runs); by default a private copy
+        of ``explainer.model`` is made on first use."""
         self.explainer = explainer
         self._lock = threading.Lock()
-        self._model: nn.Module | None = None  # private copy the package may hook
+        self._model = model
 
     def _private_model(self) -> nn.Module:
         if self._model is None:

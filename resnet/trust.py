@@ -113,8 +113,7 @@ def sanity_check(
     """
     model = copy.deepcopy(explainer.model)
     private = Explainer(dataclasses.replace(explainer.weights, model=model), precision=explainer.precision)
-    heatmaps = Heatmaps(private)
-    heatmaps._model = model  # the copy is private already: the package may hook it directly
+    heatmaps = Heatmaps(private, model=model)  # the copy is private already: the package may hook it
     cams = []
     for step, part in enumerate(SANITY_LAYERS):
         randomize(model, part, seed + step)

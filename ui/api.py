@@ -41,8 +41,7 @@ class Api:
             model looked for the top-1 class, and PNG grids of the most active feature maps of
             the stem and the four residual stages.
         """
-        language = request.headers.get("accept-language") if request is not None else None  # no page: the client's
-        result = self.run.explain(read_upload(image_path, language))
+        result = self.run.explain(read_upload(image_path, _client_language(request)))
         caption = render.heatmap_caption(self.explainer.weights.categories, result.cam_class, None)
         overlay = render.cam_overlay(result.crop, result.cam, caption)
         return ApiAnswer(
@@ -60,7 +59,11 @@ class Api:
             explained (top-1) class, and its layer4 Grad-CAM as a 7×7 grid of numbers in [0, 1]
             (rows top to bottom over the 224×224 centre crop the model saw). No files.
         """
-        language = request.headers.get("accept-language") if request is not None else None
-        result = self.run.explain(read_upload(image_path, language))
+        result = self.run.explain(read_upload(image_path, _client_language(request)))
         grid = self.explainer.gradcam_grid(result, result.cam_class)
         return PredictAnswer(prediction_record(self.explainer.weights, result, grid))
+
+
+def _client_language(request: gr.Request | None) -> str | None:
+    """An API call has no page: its messages follow the client's Accept-Language."""
+    return request.headers.get("accept-language") if request is not None else None

@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from resnet import Explainer, Explanation, render
 from resnet.architecture import architecture
@@ -250,11 +251,7 @@ class ExplainTab:
         return self.files.png(self._overlay_picture(view, view.cam, cmap, alpha, language))
 
     def _overlay_picture(self, view: View, cam: np.ndarray, cmap: str, alpha: float, language: str | None):
-        words = legend_words(language)
-        if not render.can_draw(words):  # no font for these words on this machine
-            words = render.ENGLISH
-        caption = render.heatmap_caption(self.categories, view.cam_class, view.contrast, words)
-        return render.cam_overlay(view.explanation.crop, cam, caption, alpha=alpha, cmap=cmap, words=words)
+        return overlay_picture(self.categories, view, cam, cmap, alpha, language)
 
     def _heatmap_panels(self, view: View, cmap: str, alpha: float, language: str | None) -> HeatmapPanels:
         """Heatmap, cleared faithfulness line, logit decomposition (text, chart, maps) and report file."""
@@ -340,6 +337,15 @@ class ExplainTab:
             road=view.road,
         )
         return self.files.json(report)
+
+
+def overlay_picture(
+    categories: list[str], view: View, cam: np.ndarray, cmap: str, alpha: float, language: str | None, caption=None
+) -> Image.Image:
+    """``cam`` over the view's crop with a colour bar in ``language``; the caption names what it explains."""
+    words = legend_words(language)
+    caption = caption or render.heatmap_caption(categories, view.cam_class, view.contrast, words)
+    return render.cam_overlay(view.explanation.crop, cam, caption, alpha=alpha, cmap=cmap, words=words)
 
 
 def cleared() -> Analysis:

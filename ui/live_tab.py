@@ -37,7 +37,7 @@ class LiveTab:
             return LiveFrame(None, None, last_done, "")
         start = time.perf_counter()
         result = self.run.explain(Image.fromarray(frame).convert("RGB"))
-        words = legend_words(language) if render.can_draw(legend_words(language)) else render.ENGLISH
+        words = legend_words(language)
         caption = render.heatmap_caption(self.explainer.weights.categories, result.cam_class, None, words)
         heatmap = self.files.png(render.cam_overlay(result.crop, result.cam, caption, words=words))
         done = time.perf_counter()

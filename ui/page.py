@@ -202,7 +202,6 @@ def _logit_tab(c: dict) -> None:
             y="contribution",
             color="effect",
             color_map=LOGIT_COLOURS,
-            color_title="",
             sort="-y",
             height=280,
             label=text("logit_plot"),

@@ -12,7 +12,8 @@ from __future__ import annotations
 import gradio as gr
 
 from resnet.preprocess import IMAGE_ERRORS
-from resnet.render import LegendWords
+from resnet.render import ENGLISH as ENGLISH_LEGEND
+from resnet.render import LegendWords, can_draw
 
 EN = {
     "intro": (
@@ -208,7 +209,7 @@ WATCH_LANGUAGE_JS = f"""(...args) => {{
     window.relabelWatcher = new MutationObserver(() => document.getElementById("{RELABEL_ID}")?.click());
     window.relabelWatcher.observe(document.documentElement, {{attributes: true, attributeFilter: ["lang"]}});
   }}
-  return [...args.slice(0, -1), document.documentElement.lang || navigator.language];
+  return ({LANGUAGE_JS})(...args);
 }}"""
 
 # Texts computed on the server. Keys must be the same in both languages (a test checks).
@@ -396,12 +397,10 @@ def say(language: str | None, key: str, **params) -> str:
 
 
 def legend_words(language: str | None) -> LegendWords:
-    """The heatmap colour bar's words in ``language``."""
-    return LegendWords(
-        *(say(language, key) for key in ("legend_low", "legend_high")),
-        SERVER[language_of(language)]["legend_target"],
-        SERVER[language_of(language)]["legend_contrast"],
-    )
+    """The heatmap colour bar's words in ``language``; English where no font can draw them here."""
+    texts = SERVER[language_of(language)]
+    words = LegendWords(texts["legend_low"], texts["legend_high"], texts["legend_target"], texts["legend_contrast"])
+    return words if can_draw(words) else ENGLISH_LEGEND
 
 
 def text(key: str) -> gr.i18n.I18nData:

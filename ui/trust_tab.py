@@ -25,8 +25,9 @@ from resnet.trust import (
     sanity_check,
     sanity_forwards,
 )
+from ui.explain_tab import overlay_picture
 from ui.files import Gallery, ScratchFiles
-from ui.text import legend_words, say
+from ui.text import say
 
 # Fixed colours for the curves in both languages (Gradio 6.31 draws no legend entries for this chart;
 # the text under it names the colours).
@@ -179,34 +180,18 @@ class TrustTab:
     def negative_map(self, view, cmap, alpha, language) -> NegativeMap:
         """The map of what argues against the class: Grad-CAM of the negated score."""
         _require(view, language)
-        raw = -self.explainer.raw_layer4_map(view.explanation, view.cam_class, view.contrast)  # (7, 7)
-        cam = _upsampled(np.clip(raw, 0, None))
-        words = legend_words(language) if render.can_draw(legend_words(language)) else render.ENGLISH
+        cam = self.explainer.class_cam(view.explanation, view.cam_class, view.contrast, against=True)
         caption = say(language, "against", name=self.categories[view.cam_class])
-        picture = render.cam_overlay(view.explanation.crop, cam, caption, alpha=alpha, cmap=cmap, words=words)
+        picture = overlay_picture(self.categories, view, cam, cmap, alpha, language, caption=caption)
         return NegativeMap(replace(view, cam=cam), self.files.png(picture))
 
     def _overlay(self, view, cam: np.ndarray, cmap: str, language: str | None) -> Image.Image:
-        words = legend_words(language) if render.can_draw(legend_words(language)) else render.ENGLISH
-        caption = render.heatmap_caption(self.categories, view.cam_class, view.contrast, words)
-        return render.cam_overlay(view.explanation.crop, cam, caption, cmap=cmap, words=words)
+        return overlay_picture(self.categories, view, cam, cmap, 0.5, language)
 
 
 def _require(view, language) -> None:
     if view is None:
         raise gr.Error(say(language, "no_image"))
-
-
-def _upsampled(grid: np.ndarray, size: int = 224) -> np.ndarray:
-    """A (7, 7) map scaled to [0, 1] and enlarged bilinearly to size×size, as Grad-CAM does."""
-    import torch
-    import torch.nn.functional as nnf
-
-    peak = float(grid.max())
-    scaled = grid / peak if peak > 0 else grid
-    up = nnf.interpolate(torch.from_numpy(scaled.astype(np.float32))[None, None], size=(size, size), mode="bilinear")
-    up = up[0, 0].numpy()
-    return ((up - up.min()) / max(float(up.max() - up.min()), 1e-7)).astype(np.float32)
 
 
 def _diverging_grid(raw: np.ndarray, bound: float, cell: int = 32) -> Image.Image:
