@@ -15,7 +15,7 @@ import os
 
 from resnet import Explainer, load_weights
 from resnet.cli import add_model_flags
-from resnet.runtime import tune_allocator
+from resnet.runtime import return_free_memory_every
 from resnet.weights import pending_download
 from ui.page import MAX_BATCH, build_demo, launch, notice_page
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         explainer = Explainer(weights, precision=args.precision)
     except ValueError as err:  # a bad path, a corrupt checkpoint, a device that is not there
         raise SystemExit(f"error: {err}") from None
-    tune_allocator()
+    return_free_memory_every()  # many open pages: keep only live memory resident
     forward_seconds = on_gpu(explainer.warm_up)()  # on ZeroGPU the GPU exists only inside spaces.GPU calls
     log.info(
         "Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000

@@ -80,7 +80,7 @@ def engine_figures(device: str, repeats: int) -> dict[str, float]:
     def explain_rendered():  # every picture /explain sends, encoded as the app encodes them
         result = explainer.explain(image)
         pictures = [render.cam_overlay(result.crop, result.cam, weights.categories[result.cam_class])]
-        pictures += [grid for grid, _ in render.feature_grids(result.stages)]
+        pictures.append(render.feature_sheet(result.stages))
         for picture in pictures:
             picture.save(io.BytesIO(), format="PNG", compress_level=render.PNG_COMPRESS_LEVEL)
 
@@ -102,8 +102,7 @@ def http_figures(repeats: int, tmp: Path, device: str) -> dict[str, float]:
     """Round trips of /explain and of a do-nothing endpoint with the same components and limits.
 
     The do-nothing endpoint computes nothing and answers with the same shape of result: a
-    5-class label dict, one 1×1 PNG for the heatmap and five captioned 1×1 PNGs for the
-    gallery. So ``http_null`` holds Gradio's own upload, queue, per-file and download costs,
+    5-class label dict, one 1×1 PNG for the heatmap and one 1×1 PNG for the feature maps. So ``http_null`` holds Gradio's own upload, queue, per-file and download costs,
     and ``http - http_null`` what the product adds: the model, rendering, PNG encoding, and
     the bytes of its real pictures.
     """
@@ -120,11 +119,10 @@ def http_figures(repeats: int, tmp: Path, device: str) -> dict[str, float]:
     dot = tmp / "dot.png"
     Image.new("RGB", (1, 1)).save(dot)
     fixed_labels = dict.fromkeys(weights.categories[:5], 0.2)
-    fixed_gallery = [(str(dot), f"stage {i}") for i in range(5)]
     with gr.Blocks() as null:
         image = untrusted_image(sources=["upload", "webcam", "clipboard"])
-        outputs = [gr.Label(num_top_classes=5), gr.Image(type="filepath", format="png"), gr.Gallery(format="png")]
-        gr.Button().click(lambda path: (fixed_labels, str(dot), fixed_gallery), image, outputs, api_name="explain")
+        outputs = [gr.Label(num_top_classes=5), gr.Image(type="filepath", format="png"), gr.Image(format="png")]
+        gr.Button().click(lambda path: (fixed_labels, str(dot), str(dot)), image, outputs, api_name="explain")
 
     clients = {}
     for name, demo in (("http", product), ("http_null", null)):

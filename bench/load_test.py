@@ -1,12 +1,20 @@
 """Load test: the app on loopback, Locust's scenario for 8, 32 and 64 visitors, one table.
 
     python bench/load_test.py [--seconds 30] [--users 8 32 64]
+    python bench/load_test.py --pages 100 [--seconds 150]    # memory per open page
 
 Needs ``pip install locust`` (not a test requirement). Starts ``python app.py --weights random``
 on a free loopback port (speed does not depend on the weights), runs ``bench/locustfile.py``
 headless for each visitor count (bounded by ``--seconds``), and prints throughput, latency
 percentiles and failures by message: below the queue size (32) there must be none, beyond it
 only Gradio's "queue is full".
+
+With ``--pages N`` it measures memory instead: after a warm-up (4 pages opened, used in
+every way the visitors will, and closed), N ``ReadingPage`` visitors arrive (one a second); each analyses a photo, does one more
+thing (another class, method or feature maps, or a new photo) and then reads, page open. The
+server's resident memory is sampled every second. It reports the resident memory before, with
+all N pages open and idle (median of the last 10 s of the run; make ``--seconds`` at least N +
+30), per open page, and 25 s after the pages closed (a closed page is noticed within 15 s).
 """
 
 from __future__ import annotations
@@ -14,9 +22,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -24,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import free_port
+from page_session import PageSession
+
+from common import free_port, memory_mb
 
 
 def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float = 120) -> None:
@@ -39,11 +51,12 @@ def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float = 120) ->
             time.sleep(0.5)
 
 
-def run_locust(url: str, users: int, seconds: int, folder: Path) -> dict:
+def run_locust(url: str, users: int, seconds: int, folder: Path, user_class="Visitor", rate=None) -> dict:
     prefix = folder / f"u{users}"
     subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(users),
-         "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(prefix), "--only-summary"],
+         "-r", str(rate or users), "-t", f"{seconds}s", "--host", url, "--csv", str(prefix), "--only-summary",
+         user_class],
         cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120,
     )  # fmt: skip
     rows = {row["Name"]: row for row in csv.DictReader(Path(f"{prefix}_stats.csv").read_text().splitlines())}
@@ -65,10 +78,56 @@ def run_locust(url: str, users: int, seconds: int, folder: Path) -> dict:
     }
 
 
+def measure_pages(url: str, pid: int, pages: int, seconds: int) -> dict:
+    """Resident memory of the server with ``pages`` open pages, and after they closed."""
+    warm = []
+    for photo in sorted((ROOT / "assets").glob("*.jpg"))[:4]:
+        page = PageSession(url)
+        page.trigger("button", "click", image=page.upload(photo))
+        page.trigger("any_class", "input", any_class=281)
+        page.trigger("method", "input", method="HiResCAM")  # the package's private model copy (~100 MB, once)
+        page.trigger("channels", "release", channels=8)
+        warm.append(page)
+    for page in warm:
+        page.close()
+    time.sleep(25)
+    before = memory_mb(pid)
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(1.0):
+            samples.append((time.monotonic(), memory_mb(pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        load = run_locust(url, pages, seconds, Path(tmp), user_class="ReadingPage", rate=1)
+        end = time.monotonic()
+    done.set()
+    sampler.join()
+    last = [rss for t, rss in samples if end - 12 <= t <= end - 2]  # the pages are open and in use
+    open_mb = statistics.median(last)
+    time.sleep(25)
+    after = memory_mb(pid)
+    return {
+        "pages": pages,
+        "before_mb": round(before, 1),
+        "open_mb": round(open_mb, 1),
+        "per_page_mb": round((open_mb - before) / pages, 2),
+        "after_close_mb": round(after, 1),
+        "given_back_mb": round(open_mb - after, 1),
+        "page_actions": load["requests"],
+        "failed_actions": load["failures"],
+        "failure_messages": load["failure_messages"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--users", type=int, nargs="+", default=[8, 32, 64])
+    parser.add_argument("--pages", type=int, help="measure memory with this many open pages instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     port = free_port()
@@ -79,6 +138,9 @@ def main() -> None:
     )  # fmt: skip
     try:
         wait_until_up(url, server)
+        if args.pages:
+            print(json.dumps(measure_pages(url, server.pid, args.pages, args.seconds), indent=2))
+            return
         with tempfile.TemporaryDirectory() as tmp:
             results = [run_locust(url, users, args.seconds, Path(tmp)) for users in args.users]
     finally:

@@ -1,22 +1,31 @@
-"""Locust scenario: visitors of the app upload photos and ask for explanations and predictions.
+"""Locust scenario: API callers and page visitors of the app.
 
-    locust -f bench/locustfile.py --headless -u USERS -r USERS -t 30s --host http://127.0.0.1:7860
+    locust -f bench/locustfile.py --headless -u USERS -r USERS -t 30s --host http://127.0.0.1:7860 [Visitor|PageVisitor]
 
-Each simulated visitor is a ``gradio_client`` session (Gradio's real upload, queue and result
-protocol) that calls the public endpoints: ``/explain`` (label, heatmap, stage pictures) and
-``/predict`` (numbers only), with a think time of 0.5-2 s. The page's own events (class,
-method and display changes, live frames) are private to the page and cannot be called from
-outside it; ``bench/load_test.py`` runs this scenario for 8, 32 and 64 visitors.
+``Visitor`` is a ``gradio_client`` session (Gradio's real upload, queue and result protocol)
+that calls the public endpoints: ``/explain`` (label, heatmap, stage pictures) and ``/predict``
+(numbers only), with a think time of 0.5-2 s.
+
+``PageVisitor`` is an open page, spoken in the browser's protocol (``page_session.py``): it
+analyses a photo when it arrives, then reads for 10-30 s between actions: picks another class
+(the page then redraws every stage's Grad-CAM), switches the method, changes the feature maps,
+or analyses another photo. It stays open until the run ends, then closes. Live webcam frames
+are not simulated (Gradio streams them over a protocol the simulation does not speak).
+``bench/load_test.py`` runs Visitor for 8, 32 and 64 users and PageVisitor for memory per page.
 """
 
 from __future__ import annotations
 
 import random
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from gradio_client import Client, handle_file
 from locust import User, between, task
+from page_session import PageSession
 
 PHOTOS = sorted((Path(__file__).resolve().parent.parent / "assets").glob("*.jpg"))
 
@@ -54,3 +63,61 @@ class Visitor(User):
     @task(2)
     def predict(self) -> None:
         self.call("/predict")
+
+
+QUICK_METHODS = ("Grad-CAM", "HiResCAM", "XGradCAM", "LayerCAM")
+
+
+class PageVisitor(User):
+    wait_time = between(10, 30)
+
+    def on_start(self) -> None:
+        self.page = PageSession(self.host)
+        self.timed("new photo", self.analyze)
+
+    def on_stop(self) -> None:
+        self.page.close()
+
+    def timed(self, name: str, action) -> None:
+        start = time.perf_counter()
+        error = None
+        try:
+            action()
+        except Exception as err:
+            error = err
+        self.environment.events.request.fire(
+            request_type="page",
+            name=name,
+            response_time=(time.perf_counter() - start) * 1000,
+            response_length=0,
+            exception=error,
+            context={},
+        )
+
+    def analyze(self) -> None:
+        self.page.trigger("button", "click", image=self.page.upload(random.choice(PHOTOS)))
+
+    @task(4)
+    def pick_class(self) -> None:
+        self.timed("pick class", lambda: self.page.trigger("any_class", "input", any_class=random.randrange(1000)))
+
+    @task(2)
+    def switch_method(self) -> None:
+        self.timed("switch method", lambda: self.page.trigger("method", "input", method=random.choice(QUICK_METHODS)))
+
+    @task(1)
+    def feature_maps(self) -> None:
+        self.timed(
+            "feature maps", lambda: self.page.trigger("channels", "release", channels=random.choice((8, 16, 32)))
+        )
+
+    @task(1)
+    def new_photo(self) -> None:
+        self.timed("new photo", self.analyze)
+
+
+class ReadingPage(PageVisitor):
+    """A page that arrives, analyses a photo, does one more thing and then reads for minutes:
+    ``load_test.py --pages`` measures what such open pages cost the server."""
+
+    wait_time = between(300, 600)

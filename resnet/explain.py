@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ import torch.nn.functional as nnf
 from PIL import Image
 from torch import nn
 
-from .preprocess import model_input
+from .preprocess import crop_input, model_input
 from .weights import LoadedWeights
 
 STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
@@ -57,20 +57,48 @@ class BlockStats:
 class Explanation:
     """Everything one forward pass tells about one image."""
 
-    input: np.ndarray  # (3, 224, 224) float32, the normalised tensor the model saw
-    crop: Image.Image  # the 224×224 RGB picture it was made from
+    crop: Image.Image  # the 224×224 RGB picture the model saw
+    normalisation: tuple[tuple[float, ...], tuple[float, ...]]  # the transforms' (mean, std)
     logits: np.ndarray  # (1000,) float32
     probabilities: np.ndarray  # (1000,) float32, softmax of logits
     top5: list[Prediction]  # most probable first
     cam_class: int  # the class the CAM explains
-    cam: np.ndarray  # (224, 224) float32 in [0, 1], Grad-CAM at layer4 over `crop`
-    stages: dict[str, np.ndarray]  # STAGES -> (C, H, W) float32 activations
-    stage_cams: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (224, 224), if asked for
+    cam_grid: np.ndarray  # (7, 7) float32 in [0, 1], Grad-CAM at layer4 before upsampling
+    stages: dict[str, np.ndarray]  # STAGES -> (C, H, W) float32 activations (only layer4 once kept)
+    stage_grids: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (h, w) Grad-CAM before upsampling
     blocks: list[BlockStats] | None = None  # the 16 bottleneck blocks in network order, if asked for
+
+    @property
+    def cam(self) -> np.ndarray:
+        """(224, 224) float32 in [0, 1]: Grad-CAM at layer4 over ``crop`` (the grid upsampled as the package does)."""
+        return _upsample(torch.from_numpy(self.cam_grid)).numpy()
+
+    @property
+    def input(self) -> np.ndarray:
+        """The normalised tensor the model saw, (3, 224, 224) float32, remade from the crop bit for bit."""
+        return crop_input(self.crop, *self.normalisation).numpy()
+
+    @property
+    def stage_cams(self) -> dict[str, np.ndarray] | None:
+        """CAM_STAGES -> (224, 224) Grad-CAMs over the crop, if asked for."""
+        return None if self.stage_grids is None else upsample_cams(self.stage_grids)
 
     @property
     def label_confidences(self) -> dict[str, float]:
         return {p.name: p.probability for p in self.top5}
+
+    def kept(self) -> Explanation:
+        """What a session keeps (about 0.65 MB instead of 7): the crop, the scores, the layer4
+        activations that every class's Grad-CAM and logit decomposition come from, and the small
+        Grad-CAM grids and per-block maps. The earlier stages' activations (6 MB) are dropped;
+        ``Explainer.activations`` remakes them with one forward pass. Arrays are copied so they do
+        not hold a batch's buffers alive."""
+        return replace(
+            self,
+            logits=self.logits.copy(),
+            probabilities=self.probabilities.copy(),
+            stages={"layer4": self.stages["layer4"].copy()},
+        )
 
 
 @dataclass(frozen=True)
@@ -142,7 +170,7 @@ class Explainer:
             chosen = [int(logits[i].argmax()) if c is None else check_class(c) for i, c in enumerate(cam_classes)]
             # The images are independent (eval mode), so one backward of the summed scores
             # gives every image the gradient of its own score.
-            cams = self._stage_gradcams(stages, logits[range(count), chosen].sum()) if all_stages else None
+            grids = self._stage_grids(stages, logits[range(count), chosen].sum()) if all_stages else None
         with torch.inference_mode():
             logits = logits.detach().float()
             probabilities = logits.softmax(dim=1)  # (B, 1000)
@@ -151,11 +179,12 @@ class Explainer:
             results = []
             names = self.weights.categories
             for i in range(count):
-                cam = self.layer4_gradcam(layer4[i], self.class_direction(chosen[i]))
+                h, w = layer4.shape[-2:]
+                grid = _cam_grid(layer4[i], self.class_direction(chosen[i]).float() / (h * w))  # (h, w)
                 results.append(
                     Explanation(
-                        input=_numpy(x[i]),
                         crop=inputs[i][1],
+                        normalisation=(tuple(self.weights.transforms.mean), tuple(self.weights.transforms.std)),
                         logits=_numpy(logits[i]),
                         probabilities=_numpy(probabilities[i]),
                         top5=[
@@ -163,9 +192,9 @@ class Explainer:
                             for p, k in zip(top.values[i], top.indices[i], strict=True)
                         ],
                         cam_class=chosen[i],
-                        cam=_numpy(cam),
+                        cam_grid=_numpy(grid),
                         stages={name: _numpy(act[i]) for name, act in stages.items()},
-                        stage_cams=cams[i] if cams else None,
+                        stage_grids=grids[i] if grids else None,
                         blocks=block_stats[i] if blocks else None,
                     )
                 )
@@ -206,26 +235,41 @@ class Explainer:
     def gradcams_per_stage(
         self, explanation: Explanation, cam_class: int, contrast: int | None = None
     ) -> dict[str, np.ndarray]:
-        """Grad-CAMs of layer1..layer4 for another class (or A minus B): one forward, one partial backward."""
-        x = torch.from_numpy(explanation.input)[None].to(self.device)  # (1, 3, 224, 224)
-        x = x.contiguous(memory_format=self.weights.memory_format)
+        """Grad-CAMs of layer1..layer4 for another class (or A minus B), each (224, 224)."""
+        return upsample_cams(self.stage_gradcam_grids(explanation, cam_class, contrast))
+
+    def stage_gradcam_grids(
+        self, explanation: Explanation, cam_class: int, contrast: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """The same Grad-CAMs before upsampling, each (h, w) of its stage: one forward, one partial backward."""
+        x = self._input(explanation)
         with torch.enable_grad():
             logits, stages = self.forward_stages(x, stage_grads=True)
             score = logits[0, check_class(cam_class)]
             if contrast is not None:
                 score = score - logits[0, check_class(contrast)]
-            return self._stage_gradcams(stages, score)[0]
+            return self._stage_grids(stages, score)[0]
 
-    def _stage_gradcams(self, stages: dict[str, torch.Tensor], score: torch.Tensor) -> list[dict[str, np.ndarray]]:
-        """Grad-CAM at every stage, for every image, from one backward pass of ``score``."""
+    def activations(self, explanation: Explanation) -> dict[str, np.ndarray]:
+        """Every stage's activations for an explained image (one forward pass): STAGES -> (C, H, W)."""
+        with torch.inference_mode():
+            _, stages = self.forward_stages(self._input(explanation))
+            return {name: _numpy(act[0]) for name, act in stages.items()}
+
+    def _input(self, explanation: Explanation) -> torch.Tensor:
+        x = torch.from_numpy(explanation.input)[None].to(self.device)  # (1, 3, 224, 224)
+        return x.contiguous(memory_format=self.weights.memory_format)
+
+    def _stage_grids(self, stages: dict[str, torch.Tensor], score: torch.Tensor) -> list[dict[str, np.ndarray]]:
+        """Grad-CAM grids at every stage, for every image, from one backward pass of ``score``."""
         acts = [stages[name] for name in CAM_STAGES]
         grads = torch.autograd.grad(score, acts)
-        cams = [{} for _ in range(acts[0].shape[0])]
+        grids = [{} for _ in range(acts[0].shape[0])]
         for name, act, grad in zip(CAM_STAGES, acts, grads, strict=True):
             alphas = grad.float().mean(dim=(2, 3))  # (B, C) spatial mean of the gradient
             for i, alpha in enumerate(alphas):
-                cams[i][name] = _numpy(_cam_from(act.detach()[i], alpha))
-        return cams
+                grids[i][name] = _numpy(_cam_grid(act.detach()[i], alpha))
+        return grids
 
     def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
         """fc row of the class, minus the contrast class's row for "why A and not B". (2048,)"""
@@ -325,10 +369,22 @@ def _cam_from(activation: torch.Tensor, alpha: torch.Tensor, size: tuple[int, in
 
     The same steps, in the same order, as pytorch-grad-cam's ``BaseCAM``.
     """
-    cam = torch.relu(torch.einsum("k,khw->hw", alpha.float(), activation.float()))  # (h, w)
-    cam = _normalise(cam)
-    cam = nnf.interpolate(cam[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
+    return _upsample(_cam_grid(activation, alpha), size)
+
+
+def _cam_grid(activation: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """relu(sum_k alpha_k A_k), min-max scaled: the CAM at the activation's own resolution, (h, w)."""
+    return _normalise(torch.relu(torch.einsum("k,khw->hw", alpha.float(), activation.float())))
+
+
+def _upsample(grid: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.Tensor:
+    cam = nnf.interpolate(grid[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
     return _normalise(cam)
+
+
+def upsample_cams(grids: dict[str, np.ndarray], size: tuple[int, int] = (224, 224)) -> dict[str, np.ndarray]:
+    """Grad-CAM grids (h, w) to CAMs over the crop (``size``), scaled again as the package does."""
+    return {name: _upsample(torch.from_numpy(grid), size).numpy() for name, grid in grids.items()}
 
 
 def _normalise(cam: torch.Tensor) -> torch.Tensor:

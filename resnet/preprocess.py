@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+from collections.abc import Sequence
 from typing import BinaryIO
 
 import numpy as np
@@ -154,9 +155,13 @@ def model_input(img: Image.Image, transforms: ImageClassification) -> tuple[torc
         img, transforms.resize_size, interpolation=transforms.interpolation, antialias=transforms.antialias
     )
     crop = F.center_crop(resized, transforms.crop_size)  # PIL, e.g. 224×224
+    return crop_input(crop, transforms.mean, transforms.std).unsqueeze(0), crop
+
+
+def crop_input(crop: Image.Image, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """The normalised tensor (3, H, W) the model sees for a crop: the same steps, bit for bit."""
     x = F.convert_image_dtype(F.pil_to_tensor(crop), torch.float)  # (3, 224, 224) in [0, 1]
-    x = F.normalize(x, mean=transforms.mean, std=transforms.std)
-    return x.unsqueeze(0), crop
+    return F.normalize(x, mean=list(mean), std=list(std))
 
 
 def _limit_aspect(img: Image.Image) -> Image.Image:

@@ -194,6 +194,21 @@ def feature_grids(
     return grids
 
 
+def feature_sheet(stages: dict[str, np.ndarray], count: int = 16, tile: int = 56, gap: int = 8) -> Image.Image:
+    """One palette picture of the ``count`` most active channels of every stage, side by side in
+    network order (stem, layer1..layer4), each map enlarged to ``tile`` pixels and scaled to its
+    own range: what ``feature_grids`` shows as five pictures, in one file for API clients."""
+    grids = [feature_grid(act[top_channels(act, count)], min_tile=tile) for act in stages.values()]
+    height = max(g.height for g in grids)
+    sheet = Image.new("P", (sum(g.width for g in grids) + gap * (len(grids) - 1), height), _GAP)
+    sheet.putpalette(_palette(FEATURE_CMAP))
+    left = 0
+    for grid in grids:
+        sheet.paste(grid, (left, 0))
+        left += grid.width + gap
+    return sheet
+
+
 def scalar_map(values: np.ndarray, size: int = 224, cmap: str = "magma") -> Image.Image:
     """A (H, W) map of non-negative values, scaled to its own maximum, shown at size×size."""
     peak = float(values.max())

@@ -1,12 +1,30 @@
-"""Process-wide settings for serving explanations fast."""
+"""Process-wide allocator settings: fast batch jobs (the CLI) and a lean server (the app).
+
+The CLI keeps freed activation buffers for reuse (``tune_allocator``). The app instead returns
+free memory to the system every few seconds (``return_free_memory_every``): it keeps many small
+per-visitor objects alive between requests, and the freed buffers of the requests in between
+would otherwise stay resident, several MB per open page.
+"""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
+import time
 
 _M_TRIM_THRESHOLD = -1  # glibc mallopt parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
+
+
+def _glibc():
+    """glibc's functions, or None where libc is another one."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018 (both exist only in glibc)
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def tune_allocator(mmap_threshold: int = 64 << 20, trim_threshold: int = 128 << 20) -> bool:
@@ -18,9 +36,38 @@ def tune_allocator(mmap_threshold: int = 64 << 20, trim_threshold: int = 128 << 
     forward pass. With a higher threshold the heap keeps and reuses those buffers (at most
     ``trim_threshold`` bytes of free memory stay mapped). Returns False where libc is not glibc.
     """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    libc = _glibc()
+    if libc is None:
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
+        libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+    )
+
+
+def release_free_memory() -> bool:
+    """Hand the allocator's free pages back to the system (glibc ``malloc_trim``).
+
+    Memory freed between live objects stays in the heap, in holes between them, and counts as
+    resident until something reuses it. ``malloc_trim`` returns every free page of every arena
+    (about 10 ms on 2 cores). Returns False where libc is not glibc.
+    """
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
+def return_free_memory_every(period_s: float = 5.0) -> bool:
+    """Call ``release_free_memory`` every ``period_s`` seconds from a daemon thread (the app's
+    server). Returns False (and starts nothing) where libc is not glibc."""
+    if not release_free_memory():
+        return False
+
+    def loop() -> None:
+        while True:
+            time.sleep(period_s)
+            release_free_memory()
+
+    threading.Thread(target=loop, name="return-free-memory", daemon=True).start()
+    return True

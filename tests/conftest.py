@@ -108,15 +108,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(explainer):
-    """The real app on a free loopback port, for the whole session."""
+def served(explainer):
+    """The real app on a free loopback port, for the whole session: (demo, url)."""
     from ui.page import build_demo, launch
 
     port = pick_free_port()
     demo = build_demo(explainer)
     launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}"
+    yield demo, f"http://127.0.0.1:{port}"
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def server(served) -> str:
+    return served[1]
 
 
 @pytest.fixture(scope="session")

@@ -32,22 +32,23 @@ def get_json(url: str) -> dict:
 
 def test_explain_endpoint_returns_labels_heatmap_and_stages(client, explainer, photos):
     expected = explainer.explain(load_image(photos[2]))
-    labels, heatmap, gallery = client.predict(handle_file(str(photos[2])), api_name="/explain")
+    labels, heatmap, sheet = client.predict(handle_file(str(photos[2])), api_name="/explain")
     assert labels["label"] == expected.top5[0].name
     assert [c["label"] for c in labels["confidences"]] == [p.name for p in expected.top5]
     for got, want in zip(labels["confidences"], expected.top5, strict=True):
         assert got["confidence"] == pytest.approx(want.probability, abs=1e-5)
     picture = Image.open(heatmap)
     assert picture.format == "PNG" and picture.size == (224, 224 + render.LEGEND_HEIGHT)
-    captions = [item["caption"] for item in gallery]
-    assert captions == [
-        "stem · 64×56×56",
-        "layer1 · 256×56×56",
-        "layer2 · 512×28×28",
-        "layer3 · 1024×14×14",
-        "layer4 · 2048×7×7",
-    ]
-    assert all(Image.open(item["image"]).format == "PNG" for item in gallery)
+    # One PNG of the five stages' feature maps, left to right, as the page's Features tab draws them.
+    sheet = Image.open(sheet)
+    assert sheet.format == "PNG" and sheet.mode == "P"
+    grids = [grid for grid, _ in render.feature_grids(expected.stages, min_tile=56)]
+    left = 0
+    for grid in grids:
+        part = sheet.crop((left, 0, left + grid.width, grid.height))
+        assert np.array_equal(np.asarray(part.convert("RGB")), np.asarray(grid.convert("RGB")))
+        left += grid.width + 8
+    assert sheet.size == (left - 8, max(g.height for g in grids))
 
 
 def test_different_images_get_different_answers(client, photos):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import gradio as gr
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from resnet import load_image, render
+from resnet.explain import upsample_cams
 from resnet.panels import TOP_CHANNELS
 from ui.explain_tab import NO_CONTRAST, Analysis, ExplainTab, method_choices
 from ui.files import ScratchFiles
@@ -120,9 +122,33 @@ def test_contrast_and_stage_panel(tab, explainer, analyzed):
     np.testing.assert_allclose(contrasted.cam, explainer.class_cam(view.explanation, a, contrast=b), atol=1e-6)
     panel = tab.stage_panel(contrasted, "jet", 0.5, EN)
     expected = explainer.gradcams_per_stage(view.explanation, a, contrast=b)
+    shown = upsample_cams(panel.view.stage_grids)
     for name, cam in expected.items():
-        np.testing.assert_allclose(panel.view.stage_maps[name], cam, atol=1e-6)
+        np.testing.assert_allclose(shown[name], cam, atol=1e-6)
     assert len(panel.stage_gallery) == 4
+
+
+def test_a_page_keeps_under_a_megabyte_and_loses_no_panel(tab, explainer, analyzed, photos):
+    """The session keeps the kept form of the analysis; what it dropped is remade exactly."""
+    view = analyzed.view
+    assert len(pickle.dumps(view)) < 1_000_000  # was 8.6 MB with every stage's activations
+    assert set(view.explanation.stages) == {"layer4"}
+    full = explainer.explain(load_image(photos[2]), all_stages=True, blocks=True)
+    assert np.array_equal(view.explanation.input, full.input)
+    np.testing.assert_allclose(view.explanation.stages["layer4"], full.stages["layer4"], atol=1e-5)
+    for name, cam in full.stage_cams.items():
+        np.testing.assert_allclose(upsample_cams(view.stage_grids)[name], cam, atol=1e-5)
+    # The feature maps (channels / colour scale controls) are remade with one forward pass.
+    remade = tab.features(view, 16, "per channel").gallery
+    for (picture, caption), (first, first_caption) in zip(remade, analyzed.gallery, strict=True):
+        assert caption == first_caption
+        assert np.abs(np.asarray(Image.open(picture), int) - np.asarray(Image.open(first), int)).max() <= 1
+    after = [
+        tab.retarget(view, 281, NO_CONTRAST, "HiResCAM", "jet", 0.5, EN, progress=NoProgress()).view,
+        tab.stage_panel(view, "jet", 0.5, EN).view,
+        tab.faithfulness(view, EN, progress=NoProgress()).view,
+    ]
+    assert [len(pickle.dumps(v)) < 1_000_000 for v in after] == [True] * 3, [len(pickle.dumps(v)) for v in after]
 
 
 def test_restyle_and_feature_controls_change_the_pictures(tab, analyzed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -12,6 +13,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from resnet import STAGES, load_image, model_input
+from resnet.explain import upsample_cams
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +92,28 @@ def test_cam_for_another_class_equals_package(explainer, reference_model, images
 
 
 def test_model_input_crop_is_what_the_cam_covers(explainer, images, results):
-    _, crop = model_input(images[0], explainer.weights.transforms)
+    x, crop = model_input(images[0], explainer.weights.transforms)
     assert np.array_equal(np.asarray(crop), np.asarray(results[0].crop))
+    # The explanation remakes the input from its crop, bit for bit, and equals torchvision's transforms.
+    assert np.array_equal(results[0].input, x[0].numpy())
+    np.testing.assert_allclose(results[0].input, reference_input(explainer, images[0])[0].numpy(), atol=1e-6)
+
+
+def test_the_kept_form_remakes_what_it_drops(explainer, images):
+    """``kept()`` holds layer4 only; ``activations`` remakes every stage with one forward pass."""
+    full = explainer.explain(images[3], all_stages=True, blocks=True)
+    kept = full.kept()
+    assert set(kept.stages) == {"layer4"} and len(pickle.dumps(kept)) < 1_000_000
+    assert len(pickle.dumps(full)) > 6_500_000  # every stage's activations
+    remade = explainer.activations(kept)
+    assert tuple(remade) == STAGES
+    for name in STAGES:
+        np.testing.assert_allclose(remade[name], full.stages[name], atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(explainer.class_cam(kept, 281), explainer.class_cam(full, 281), atol=0)
+    grids = explainer.stage_gradcam_grids(kept, full.cam_class)
+    for name, cam in full.stage_cams.items():
+        assert grids[name].shape == full.stages[name].shape[1:]
+        np.testing.assert_allclose(upsample_cams(grids)[name], cam, atol=1e-5, err_msg=name)
 
 
 def test_no_hooks_remain_and_no_grad_state(explainer, images):

@@ -50,7 +50,13 @@ def test_package_runs_on_a_private_copy_and_always_releases_its_hooks(explainer,
 
 def test_heatmap_picks_the_fast_path_for_grad_cam_only(explainer, full):
     heatmaps = Heatmaps(explainer)
-    assert heatmaps.heatmap(full, "grad-cam", full.cam_class) is full.cam  # nothing recomputed
+    calls = []
+    hook = explainer.model.register_forward_pre_hook(lambda *_: calls.append(1))
+    try:
+        assert np.array_equal(heatmaps.heatmap(full, "grad-cam", full.cam_class), full.cam)
+    finally:
+        hook.remove()
+    assert calls == []  # the explanation's own map: no model run
     np.testing.assert_allclose(heatmaps.heatmap(full, "Grad-CAM", 281, contrast=1), explainer.class_cam(full, 281, 1))
     assert heatmaps._model is None  # the package was never needed
     earlier_layer = heatmaps.package_cam(full.input, "Grad-CAM", full.cam_class, layer="layer3")

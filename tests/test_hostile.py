@@ -54,7 +54,7 @@ def test_every_corpus_file_through_http(client, explainer, corpus, photos):
     for case in corpus:
         job = client.submit(handle_file(str(case.path)), api_name="/explain")
         try:
-            labels, heatmap, gallery = job.result(timeout=ANSWER_TIMEOUT_S)
+            labels, heatmap, sheet = job.result(timeout=ANSWER_TIMEOUT_S)
         except Exception as err:  # AppError carries our message
             if case.expect != "error" or not re.search(case.message, str(err)):
                 problems.append(f"{case.name}: unexpected error {err!r}")
@@ -64,7 +64,7 @@ def test_every_corpus_file_through_http(client, explainer, corpus, photos):
             continue
         answers[case.name] = labels
         expected = explainer.explain(load_image(case.path)).top5[0].name
-        if top1(labels) != expected or len(gallery) != 5 or Image.open(heatmap).format != "PNG":
+        if top1(labels) != expected or Image.open(sheet).format != "PNG" or Image.open(heatmap).format != "PNG":
             problems.append(f"{case.name}: answer differs from the engine's ({top1(labels)} vs {expected})")
     for case in corpus:
         if case.same_as and case.name in answers and top1(answers[case.name]) != top1(answers[case.same_as]):
@@ -168,14 +168,14 @@ def test_sixteen_concurrent_users_each_get_their_own_answer(server, user_images)
     assert len(results) == 16
     for path, answers in results:
         want_labels, want_heatmap = solo[path]
-        for labels, heatmap, gallery in answers:
+        for labels, heatmap, sheet in answers:
             assert top1(labels) == top1(want_labels)
             for got, want in zip(labels["confidences"], want_labels["confidences"], strict=True):
                 assert got["label"] == want["label"] and got["confidence"] == pytest.approx(
                     want["confidence"], abs=1e-5
                 )
             assert np.abs(np.asarray(Image.open(heatmap), int) - want_heatmap).max() <= 2
-            assert len(gallery) == 5
+            assert Image.open(sheet).format == "PNG"
 
 
 def test_full_queue_says_busy_instead_of_hanging(explainer, photos):
@@ -257,8 +257,8 @@ def test_served_files_are_deleted_on_gradios_schedule(explainer, photos):
     launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}", verbose=False, download_files=False)
-        _, heatmap, gallery = client.predict(handle_file(str(photos[0])), api_name="/explain")
-        served = [heatmap["path"], *(item["image"]["path"] for item in gallery)]
+        _, heatmap, sheet = client.predict(handle_file(str(photos[0])), api_name="/explain")
+        served = [heatmap["path"], sheet["path"]]
         assert all(Path(p).exists() for p in served)
         deadline = time.monotonic() + 30
         while any(Path(p).exists() for p in served) and time.monotonic() < deadline:

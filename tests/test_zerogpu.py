@@ -24,7 +24,7 @@ from resnet.heatmaps import METHODS
 from ui.page import build_demo, launch
 
 WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
-WRAPPED |= {"negative_map", "faithfulness"}
+WRAPPED |= {"negative_map", "faithfulness", "features"}
 
 
 def round_trip(value):
@@ -74,8 +74,8 @@ def test_every_model_handler_is_wrapped(zero):
 def test_api_calls_survive_the_round_trip_with_gradios_request(zero, explainer, photos):
     _, url = zero
     client = Client(url, verbose=False, headers={"Accept-Language": "en"})
-    labels, _, gallery = client.predict(handle_file(str(photos[2])), api_name="/explain")
-    assert labels["label"] == explainer.explain(load_image(photos[2])).top5[0].name and len(gallery) == 5
+    labels, _, sheet = client.predict(handle_file(str(photos[2])), api_name="/explain")
+    assert labels["label"] == explainer.explain(load_image(photos[2])).top5[0].name and sheet.endswith(".png")
     assert client.predict(handle_file(str(photos[2])), api_name="/predict")["top5"][0]["name"] == labels["label"]
 
 
@@ -87,6 +87,8 @@ def test_page_handlers_take_and_return_picklable_values(zero, photos):
     analysis = call["analyze"](str(photos[2]), *args, progress=progress)
     view = analysis.view
     assert view is not None and len(analysis.gallery) == 5
+    assert len(pickle.dumps(view)) < 1_000_000  # copied to and from the worker on every class switch
+    assert len(call["features"](view, 8, "global").gallery) == 5
     retarget = call["retarget"](view, 281, -1, "Grad-CAM", "jet", 0.5, "en", progress=progress)
     assert retarget.view.cam_class == 281
     assert len(call["stage_panel"](retarget.view, "jet", 0.5, "en").stage_gallery) == 4

@@ -9,14 +9,14 @@ import gradio as gr
 from resnet import Explainer, render
 from resnet.batching import BatchingExplainer
 from resnet.report import prediction_record
-from ui.files import Gallery, ScratchFiles, read_upload
+from ui.files import ScratchFiles, read_upload
 
 
 @dataclass(frozen=True)
 class ApiAnswer:
     labels: dict[str, float]
     heatmap: str
-    gallery: Gallery
+    api_stages: str  # one PNG: the five stages' most active feature maps, left to right
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,14 @@ class Api:
 
         Returns:
             The top-5 ImageNet classes with probabilities, a Grad-CAM heatmap PNG of where the
-            model looked for the top-1 class, and PNG grids of the most active feature maps of
-            the stem and the four residual stages.
+            model looked for the top-1 class, and one PNG of the 16 most active feature maps of
+            the stem and of each of the four residual stages, left to right.
         """
         result = self.run.explain(read_upload(image_path, _client_language(request)))
         caption = render.heatmap_caption(self.explainer.weights.categories, result.cam_class, None)
         overlay = render.cam_overlay(result.crop, result.cam, caption)
         return ApiAnswer(
-            result.label_confidences, self.files.png(overlay), self.files.pngs(render.feature_grids(result.stages))
+            result.label_confidences, self.files.png(overlay), self.files.png(render.feature_sheet(result.stages))
         )
 
     def predict(self, image_path: str | None, request: gr.Request = None) -> PredictAnswer:

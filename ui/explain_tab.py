@@ -16,7 +16,7 @@ from PIL import Image
 
 from resnet import Explainer, Explanation, render
 from resnet.architecture import architecture
-from resnet.explain import CAM_STAGES
+from resnet.explain import CAM_STAGES, upsample_cams
 from resnet.heatmaps import DEFAULT_METHOD, METHODS, Heatmaps
 from resnet.panels import block_series, logit_bars, road_relies
 from resnet.report import build_report
@@ -35,14 +35,15 @@ BLOCK_COLOURS = {"‖F(x)‖ / ‖x‖": "#1f77b4", "cos(F(x), x)": "#ff7f0e"}
 
 @dataclass(frozen=True)
 class View:
-    """One session's current image and heatmap settings (kept in gr.State)."""
+    """One session's current image and heatmap settings (kept in gr.State: under 1 MB, see
+    ``Explanation.kept``)."""
 
-    explanation: Explanation
+    explanation: Explanation  # kept form: layer4 is the only stage it holds
     cam: np.ndarray  # (224, 224) heatmap shown
     cam_class: int
     contrast: int | None
     method: str
-    stage_maps: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (224, 224) for cam_class/contrast
+    stage_grids: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (h, w) Grad-CAMs for cam_class/contrast
     road: float | None = None  # faithfulness of `cam`, once asked for
 
 
@@ -168,7 +169,11 @@ class ExplainTab:
         image = read_upload(image_path, language)
         progress(0, desc=say(language, "running"))
         explanation = self.explainer.explain(image, all_stages=True, blocks=True)
-        view = replace(self._view(explanation, explanation.cam_class, None, method), stage_maps=explanation.stage_cams)
+        gallery = self._feature_gallery(explanation.stages, channels, scale)
+        explanation = explanation.kept()
+        view = replace(
+            self._view(explanation, explanation.cam_class, None, method), stage_grids=explanation.stage_grids
+        )
         top5 = [(f"{p.name} ({p.probability:.1%})", p.index) for p in explanation.top5]
         return Analysis(
             **vars(self._heatmap_panels(view, cmap, alpha, language)),
@@ -177,7 +182,7 @@ class ExplainTab:
             any_class=gr.update(value=explanation.cam_class),
             contrast=gr.update(value=NO_CONTRAST),
             stage_gallery=self._stage_gallery(view, cmap, alpha, language),
-            gallery=self.features(view, channels, scale).gallery,
+            gallery=gallery,
             block_plot=self._block_plot(explanation, language),
             block_image=self.block_map(view, block).block_image,
             learn_story=residual_story(explanation, explanation.blocks, language),
@@ -211,8 +216,8 @@ class ExplainTab:
         """Grad-CAM of every stage for the current class (one forward, one partial backward)."""
         if view is None:
             return StagePanel(None, [])
-        stage_maps = self.explainer.gradcams_per_stage(view.explanation, view.cam_class, view.contrast)
-        view = replace(view, stage_maps=stage_maps)
+        grids = self.explainer.stage_gradcam_grids(view.explanation, view.cam_class, view.contrast)
+        view = replace(view, stage_grids=grids)
         return StagePanel(view, self._stage_gallery(view, cmap, alpha, language))
 
     def restyle(self, view, cmap, alpha, language) -> Restyle:
@@ -222,9 +227,10 @@ class ExplainTab:
         return Restyle(self._overlay(view, cmap, alpha, language), self._stage_gallery(view, cmap, alpha, language))
 
     def features(self, view, channels, scale) -> Features:
+        """Feature maps of every stage: the page keeps only layer4, so one forward pass remakes them."""
         if view is None:
             return Features([])
-        return Features(self.files.pngs(render.feature_grids(view.explanation.stages, int(channels), scale)))
+        return Features(self._feature_gallery(self.explainer.activations(view.explanation), channels, scale))
 
     def block_map(self, view, block) -> BlockMap:
         if view is None:
@@ -242,6 +248,9 @@ class ExplainTab:
         return Faithfulness(view, road_text(road, language), self._write_report(view))
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _feature_gallery(self, stages: dict[str, np.ndarray], channels, scale) -> Gallery:
+        return self.files.pngs(render.feature_grids(stages, int(channels), scale))
 
     def _view(self, explanation: Explanation, cam_class: int, contrast: int | None, method: str) -> View:
         cam = self.heatmaps.heatmap(explanation, method, cam_class, contrast)
@@ -298,14 +307,12 @@ class ExplainTab:
         )
 
     def _stage_gallery(self, view: View, cmap: str, alpha: float, language: str | None) -> Gallery:
-        if view.stage_maps is None:
+        if view.stage_grids is None:
             return []
+        cams = upsample_cams(view.stage_grids)
         return self.files.pngs(
             [
-                (
-                    self._overlay_picture(view, view.stage_maps[name], cmap, alpha, language),
-                    say(language, "stage_cam", stage=name),
-                )
+                (self._overlay_picture(view, cams[name], cmap, alpha, language), say(language, "stage_cam", stage=name))
                 for name in CAM_STAGES
             ]
         )

@@ -39,6 +39,7 @@ from ui.files import CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, ScratchFiles, untrust
 from ui.learn_tab import architecture_table
 from ui.live_tab import LiveFrame, LiveTab
 from ui.records import as_outputs, outputs
+from ui.sessions import forget_closed_pages
 from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, text
 from ui.trust_tab import CURVE_COLOURS, AgreementPanel, CurvesPanel, Diagnosis, NegativeMap, SanityPanel, TrustTab
 
@@ -90,6 +91,7 @@ def build_demo(
         c["language"] = gr.Textbox(visible=False)  # filled by LANGUAGE_JS before each event
         c["relabel"] = gr.Button("relabel", elem_id=RELABEL_ID)  # hidden by CSS
         c["prediction"] = gr.JSON(visible=False)  # the /predict endpoint's output (API only)
+        c["api_stages"] = gr.Image(visible=False, type="filepath", format="png")  # /explain's feature maps
         gr.Markdown(text("intro"))
         c["banner"] = gr.HTML(weights_banner(explainer))
         _explain_panel(c, explain, forward_seconds)
@@ -109,6 +111,10 @@ def build_demo(
             _logit_tab(c)
             _trust_tab(c)
         _wire(demo, c, explain, live, api, trust, on_gpu, max_batch, forward_seconds)
+        forget_closed_pages(demo)
+    for name, component in c.items():  # tests and the load test find components by name
+        if hasattr(component, "elem_id") and component.elem_id is None:
+            component.elem_id = name
     return demo
 
 
@@ -363,8 +369,8 @@ def _wire(
     for trigger in (c["cmap"].input, c["alpha"].release):
         page_event(trigger, explain.restyle, ("view", "cmap", "alpha"), Restyle)
     for trigger in (c["channels"].release, c["scale"].input):
-        trigger(
-            as_outputs(explain.features),
+        trigger(  # one forward pass: the page keeps only layer4's activations
+            as_outputs(on_gpu(explain.features)),
             inputs("view", "channels", "scale"),
             outputs(Features, c),
             api_visibility="private",

@@ -1,0 +1,55 @@
+"""Open pages, spoken in the browser's protocol: what a session keeps, and that a closed page lets go."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import pytest
+
+from bench.page_session import EventFailed, PageSession
+from resnet import load_image
+
+
+@pytest.fixture
+def fast_heartbeat(monkeypatch):
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.5")  # a closed page is noticed within 0.5 s
+
+
+def kept_view(demo, page: PageSession):
+    """The View the server keeps for a page (its only gr.State value that is not None)."""
+    state = demo.state_holder.session_data[page.session_hash].state_data
+    return next(value for value in state.values() if hasattr(value, "explanation"))
+
+
+def test_a_closed_page_gives_its_session_back_and_others_keep_theirs(served, explainer, photos, fast_heartbeat):
+    demo, url = served
+    page, other = PageSession(url), PageSession(url)
+    try:
+        page.trigger("button", "click", image=page.upload(photos[0]))
+        other.trigger("button", "click", image=other.upload(photos[1]))
+        expected = explainer.explain(load_image(photos[1]))
+        view = kept_view(demo, other)
+        assert view.cam_class == expected.cam_class and len(pickle.dumps(view)) < 1_000_000
+        assert page.session_hash in demo.state_holder.session_data
+        page.close()
+        deadline = time.monotonic() + 20
+        while page.session_hash in demo.state_holder.session_data and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert page.session_hash not in demo.state_holder.session_data
+        # The other page still has its analysis: a class switch works without a new upload.
+        other.trigger("any_class", "input", any_class=281)
+        assert "tabby" in other.value("logit_text")
+        assert kept_view(demo, other).cam_class == 281
+    finally:
+        page.close()
+        other.close()
+
+
+def test_a_page_event_without_an_analysis_asks_for_a_photo(server, fast_heartbeat):
+    page = PageSession(server)
+    try:
+        with pytest.raises(EventFailed, match="image"):
+            page.trigger("any_class", "input", any_class=281)
+    finally:
+        page.close()
