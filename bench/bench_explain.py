@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP round-trip figures")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    tune_allocator()  # as app.py and the CLI do
+    tune_allocator()  # as the CLI does (the http rows serve the app in this process)
 
     ms = engine_figures(args.device, args.repeats)
     if not args.no_http:
