@@ -1,4 +1,5 @@
-"""Command line: ``python -m resnet explain IMAGE [IMAGE ...] --out DIR [options]``.
+"""Command line: ``python -m resnet explain IMAGE [IMAGE ...] --out DIR [options]``, and
+``python -m resnet teach DATA_DIR --out HEAD.safetensors`` (new classes; ``explain --head``).
 
 Per image NAME it writes ``NAME_cam.png`` (overlay with legend), ``NAME_<stage>.png``
 (feature-map grids), ``NAME.json`` (top-5, weights, explained class, ...) and ``NAME.npz``
@@ -29,6 +30,7 @@ from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .preprocess import load_image
 from .report import build_report
 from .runtime import tune_allocator
+from .teach import MAX_CLASSES, MIN_CLASSES, load_head, save_head, teach, with_head
 from .trust import CURVE_BASELINE, CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
 from .weights import DEFAULT_SPEC, PRETRAINED, RANDOM_SPEC, SPEC_ENV, LoadedWeights, load_weights
 
@@ -77,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
     explain.add_argument("--no-resume", action="store_true", help="redo images an earlier run already finished")
+    explain.add_argument(
+        "--head", type=Path, default=None, help="explain the classes of a taught head (python -m resnet teach)"
+    )
+    taught = commands.add_parser("teach", help="teach new classes: a linear head on the frozen backbone")
+    taught.add_argument(
+        "data", type=Path, help=f"a folder of {MIN_CLASSES}-{MAX_CLASSES} class folders: DATA_DIR/CLASS/* images"
+    )
+    taught.add_argument("--out", type=Path, required=True, help="the head file to write (.safetensors)")
+    add_model_flags(taught)
     return parser
 
 
@@ -89,6 +100,7 @@ class Options:
         self.contrast = None if args.contrast is None else find_class(args.contrast, categories)
         self.stages, self.blocks = args.stages, args.blocks
         self.sanity, self.faithfulness = args.sanity, args.faithfulness
+        self.head = None if args.head is None else str(args.head)
 
     def as_dict(self) -> dict:
         """What a record must match to be reused when a run resumes."""
@@ -100,6 +112,7 @@ class Options:
             "blocks": self.blocks,
             "sanity": self.sanity,
             "faithfulness": self.faithfulness,
+            "head": self.head,
         }
 
 
@@ -249,6 +262,8 @@ def explain_command(args: argparse.Namespace) -> int:
     if weights.warning:
         print(f"warning: {weights.warning}", file=sys.stderr)
     try:
+        if args.head is not None:
+            weights = with_head(weights, load_head(args.head))
         options = Options(args, weights.categories)
         explainer = Explainer(weights, precision=args.precision)
     except ValueError as err:
@@ -308,7 +323,55 @@ def explain_command(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def teach_command(args: argparse.Namespace) -> int:
+    """Fit a head on DATA_DIR/CLASS/* and write it; exit 0, 1 if some images were skipped, 2 if it could not run."""
+    folders = sorted(p for p in args.data.iterdir() if p.is_dir()) if args.data.is_dir() else []
+    if not MIN_CLASSES <= len(folders) <= MAX_CLASSES:
+        print(
+            f"error: {args.data} must hold {MIN_CLASSES} to {MAX_CLASSES} class folders (DATA_DIR/CLASS/* images); "
+            f"found {len(folders)}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        weights = load_weights(args.weights, device=args.device)
+        explainer = Explainer(weights, precision=args.precision)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"using {weights.describe()}", file=sys.stderr)
+    examples, skipped = {}, 0
+    for folder in folders:
+        examples[folder.name] = []
+        for path, _ in collect_images([folder]):
+            try:
+                examples[folder.name].append(load_image(path))
+            except (ValueError, OSError) as err:
+                skipped += 1
+                print(f"skipped {path}: {err}", file=sys.stderr)
+    total = sum(len(photos) for photos in examples.values())
+    progress = tqdm(total=total, unit="photo", desc="extracting features", file=sys.stderr, disable=None)
+    try:
+        taught = teach(explainer, examples, progress=progress.update)
+    except ValueError as err:
+        progress.close()
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    progress.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_head(taught.head, args.out)
+    counts = ", ".join(f"{name} ({n})" for name, n in taught.examples.items())
+    print(f"classes: {counts}")
+    print(f"training accuracy: {taught.train_accuracy:.1%}")
+    if taught.held_out_accuracy is None:
+        print("held-out accuracy: not measured (give every class at least 3 photos)")
+    else:
+        print(f"held-out accuracy: {taught.held_out_accuracy:.1%} on {taught.held_out} photos left out of a first fit")
+    print(f"wrote {args.out}")
+    return 1 if skipped else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tune_allocator()
-    return explain_command(args)
+    return teach_command(args) if args.command == "teach" else explain_command(args)

@@ -126,6 +126,7 @@ class Explainer:
         self.weights = weights
         self.model = weights.model
         self.device = weights.device
+        self.num_classes = len(weights.categories)  # 1000, or the classes of a taught head (resnet.teach)
         if precision == "auto":
             precision = "fp16" if self.device.type == "cuda" else "fp32"
         if precision not in PRECISIONS:
@@ -167,7 +168,7 @@ class Explainer:
         grad_mode = torch.enable_grad() if all_stages else torch.inference_mode()
         with grad_mode:
             logits, stages = self.forward_stages(x, block_stats, stage_grads=all_stages)
-            chosen = [int(logits[i].argmax()) if c is None else check_class(c) for i, c in enumerate(cam_classes)]
+            chosen = [int(logits[i].argmax()) if c is None else self.check_class(c) for i, c in enumerate(cam_classes)]
             # The images are independent (eval mode), so one backward of the summed scores
             # gives every image the gradient of its own score.
             grids = self._stage_grids(stages, logits[range(count), chosen].sum()) if all_stages else None
@@ -175,7 +176,7 @@ class Explainer:
             logits = logits.detach().float()
             probabilities = logits.softmax(dim=1)  # (B, 1000)
             layer4 = stages["layer4"].detach()  # (B, 2048, 7, 7)
-            top = probabilities.topk(TOP_K)  # (B, 5)
+            top = probabilities.topk(min(TOP_K, self.num_classes))  # (B, 5), fewer for a small taught head
             results = []
             names = self.weights.categories
             for i in range(count):
@@ -245,9 +246,9 @@ class Explainer:
         x = self._input(explanation)
         with torch.enable_grad():
             logits, stages = self.forward_stages(x, stage_grads=True)
-            score = logits[0, check_class(cam_class)]
+            score = logits[0, self.check_class(cam_class)]
             if contrast is not None:
-                score = score - logits[0, check_class(contrast)]
+                score = score - logits[0, self.check_class(contrast)]
             return self._stage_grids(stages, score)[0]
 
     def activations(self, explanation: Explanation) -> dict[str, np.ndarray]:
@@ -274,9 +275,9 @@ class Explainer:
     def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
         """fc row of the class, minus the contrast class's row for "why A and not B". (2048,)"""
         weight = self.model.fc.weight
-        direction = weight[check_class(cam_class)]
+        direction = weight[self.check_class(cam_class)]
         if contrast is not None:
-            direction = direction - weight[check_class(contrast)]
+            direction = direction - weight[self.check_class(contrast)]
         return direction
 
     def layer4_gradcam(
@@ -322,11 +323,15 @@ class Explainer:
             direction = self.class_direction(cam_class, contrast).float() / (h * w)
             return torch.einsum("k,khw->hw", direction, layer4.float()).cpu().numpy()
 
+    def check_class(self, index: int) -> int:
+        """``index`` if it is a class of this model, else a clear ValueError."""
+        return check_class(index, self.num_classes)
+
     def logit_parts(self, explanation: Explanation, cam_class: int) -> LogitParts:
         """Split the class's logit into per-channel contributions of the pooled layer4 features."""
         with torch.inference_mode():
             pooled = torch.from_numpy(explanation.stages["layer4"]).to(self.device).mean(dim=(1, 2))  # (2048,)
-            weight = self.model.fc.weight[check_class(cam_class)].float()
+            weight = self.model.fc.weight[self.check_class(cam_class)].float()
             contributions = (weight * pooled).cpu().numpy()
             bias = float(self.model.fc.bias[cam_class])
         return LogitParts(cam_class, float(explanation.logits[cam_class]), bias, contributions)
@@ -397,16 +402,18 @@ def find_class(query: str | int, categories: list[str]) -> int:
     """A class id from an id (``281``) or a name (``tabby``, case-insensitive, whole name)."""
     text = str(query).strip()
     if text.isdigit():
-        return check_class(int(text))
+        return check_class(int(text), len(categories))
     lowered = [name.lower() for name in categories]
     if text.lower() in lowered:
         return lowered.index(text.lower())
     close = difflib.get_close_matches(text.lower(), lowered, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(categories[lowered.index(c)]) for c in close)}?" if close else ""
-    raise ValueError(f"{query!r} is not an ImageNet-1k class name or id (0..999).{hint}")
+    kind = "an ImageNet-1k class" if len(categories) == NUM_CLASSES else "a taught class"
+    raise ValueError(f"{query!r} is not {kind} name or id (0..{len(categories) - 1}).{hint}")
 
 
-def check_class(index: int) -> int:
-    if not 0 <= int(index) < NUM_CLASSES:
-        raise ValueError(f"Class {index} is not an ImageNet-1k class id; choose 0..999.")
+def check_class(index: int, count: int = NUM_CLASSES) -> int:
+    if not 0 <= int(index) < count:
+        kind = "an ImageNet-1k class id" if count == NUM_CLASSES else f"one of the {count} taught classes"
+        raise ValueError(f"Class {index} is not {kind}; choose 0..{count - 1}.")
     return int(index)
