@@ -1,0 +1,114 @@
+"""The Learn tab's numbers against direct torch computations on torchvision's own model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torchvision.models.feature_extraction import create_feature_extractor
+
+from resnet import lessons, load_image
+
+
+@pytest.fixture(scope="module")
+def photo(explainer, photos):
+    return explainer.explain(load_image(photos[4]))
+
+
+@pytest.fixture(scope="module")
+def x(photo):
+    return photo.input  # (3, 224, 224)
+
+
+def reference_nodes(reference_model, x, nodes):
+    extractor = create_feature_extractor(reference_model, {n: n for n in nodes})
+    with torch.no_grad():
+        return {k: v[0].numpy() for k, v in extractor(torch.from_numpy(x)[None]).items()}
+
+
+def test_stem_tensors_shapes_and_the_output_size_formula(explainer, reference_model, x):
+    parts = lessons.stem(explainer, x)
+    want = reference_nodes(reference_model, x, ["conv1", "bn1", "relu", "maxpool"])
+    for got, name in ((parts.conv, "conv1"), (parts.bn, "bn1"), (parts.relu, "relu"), (parts.pool, "maxpool")):
+        np.testing.assert_allclose(got, want[name], atol=1e-4, err_msg=name)
+    rows = lessons.stem_shapes(explainer, parts)
+    assert [(r["layer"], r["kernel"], r["stride"], r["padding"]) for r in rows] == [
+        ("conv1", 7, 2, 3),
+        ("maxpool", 3, 2, 1),
+    ]
+    assert [(r["formula"], r["real"]) for r in rows] == [(112, 112), (56, 56)]
+    assert lessons.output_size(5, 3, 2, 0) == 2 and lessons.output_size(7, 3, 1, 1) == 7
+
+
+def test_one_kernels_response_is_that_channel_of_conv1(explainer, reference_model, x):
+    kernels = lessons.conv1_kernels(explainer)
+    assert kernels.shape == (64, 3, 7, 7)
+    conv1 = reference_nodes(reference_model, x, ["conv1"])["conv1"]  # (64, 112, 112)
+    for channel in (0, 17, 63):
+        np.testing.assert_allclose(lessons.conv1_response(explainer, x, channel), conv1[channel], atol=1e-4)
+    # One output value by hand: the 7×7×3 patch under the kernel at output (5, 9), stride 2, padding 3.
+    padded = np.pad(x, ((0, 0), (3, 3), (3, 3)))
+    patch = padded[:, 10:17, 18:25]
+    assert float((patch * kernels[17]).sum()) == pytest.approx(conv1[17, 5, 9], abs=1e-4)
+
+
+def test_a_hand_made_kernel_and_its_worked_window(photo):
+    image = lessons.grey(np.asarray(photo.crop))
+    assert image.shape == (224, 224) and image.min() >= 0 and image.max() <= 1
+    for name, kernel in lessons.PRESET_KERNELS.items():
+        out = lessons.apply_kernel(image, kernel)
+        # By hand, with numpy only: zero padding, no flip.
+        padded = np.pad(image, 1)
+        by_hand = sum(kernel[i][j] * padded[i : i + 224, j : j + 224] for i in range(3) for j in range(3))
+        np.testing.assert_allclose(out, by_hand, atol=1e-5, err_msg=name)
+        window = lessons.conv_window(image, kernel, 0, 100)  # on the top edge: the padding shows
+        assert np.all(window.patch[0] == 0) and window.result == pytest.approx(out[0, 100], abs=1e-5)
+    blur = lessons.apply_kernel(image, lessons.PRESET_KERNELS["blur"])
+    assert blur[50:150, 50:150].std() < image[50:150, 50:150].std()
+
+
+def test_a_pooling_window_gives_the_pooled_value(explainer, x):
+    parts = lessons.stem(explainer, x)
+    for channel, row, col in ((3, 0, 0), (40, 20, 31), (63, 55, 55)):
+        window = lessons.pool_window(parts.relu[channel], row, col)
+        assert window.patch.shape == (3, 3)
+        assert window.result == pytest.approx(parts.pool[channel, row, col], abs=1e-6)
+    assert np.isneginf(lessons.pool_window(parts.relu[3], 0, 0).patch[0]).all()  # padding never wins
+
+
+def test_an_opened_block_adds_up_and_projects_where_the_shape_changes(explainer, reference_model, x):
+    want = reference_nodes(reference_model, x, ["layer1.2", "layer2.0", "layer2.1"])
+    first = lessons.open_block(explainer, x, "layer2.0")
+    assert first.x.shape == (256, 56, 56) and first.out.shape == (512, 28, 28)
+    assert first.projection and "256→512" in first.projection and "stride 2" in first.projection
+    np.testing.assert_allclose(first.x, want["layer1.2"], atol=1e-4)
+    np.testing.assert_allclose(first.out, want["layer2.0"], atol=1e-4)
+    np.testing.assert_allclose(first.out, np.maximum(first.residual + first.shortcut, 0), atol=1e-5)
+    same = lessons.open_block(explainer, x, "layer2.1")
+    assert same.projection is None
+    np.testing.assert_array_equal(same.shortcut, same.x)  # identity shortcut
+    np.testing.assert_allclose(same.out, want["layer2.1"], atol=1e-4)
+    with pytest.raises(ValueError, match="No block"):
+        lessons.open_block(explainer, x, "layer5.0")
+
+
+def test_gradient_along_depth_equals_autograd_on_torchvisions_model(explainer, reference_model, x, photo):
+    norms = lessons.gradient_along_depth(explainer, x, photo.cam_class)
+    assert [n for n, _ in norms][:2] == ["stem", "layer1.0"] and len(norms) == 17
+    model = reference_model
+    grads = {}
+    hooks = [model.maxpool.register_full_backward_hook(lambda m, gi, go: grads.__setitem__("stem", go[0]))]
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        for i, block in enumerate(getattr(model, stage)):
+            name = f"{stage}.{i}"
+            hooks.append(block.register_full_backward_hook(lambda m, gi, go, n=name: grads.__setitem__(n, go[0])))
+    try:
+        inp = torch.from_numpy(x)[None].requires_grad_()
+        model(inp)[0, photo.cam_class].backward()
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.zero_grad(set_to_none=True)
+    for name, norm in norms:
+        assert norm == pytest.approx(float(grads[name].norm()), rel=1e-4), name
+    assert explainer.model.fc.weight.grad is None  # the shared model got no gradient
