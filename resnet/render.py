@@ -1,10 +1,11 @@
 """Pictures from an Explanation: heatmap overlays with a legend, and feature-map grids.
 
-Pure numpy + PIL (matplotlib only for its colormap tables); no torch, no UI.
+Pure numpy + PIL (matplotlib for its colormap tables and the Learn tab's histograms); no torch, no UI.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -219,3 +220,45 @@ def scalar_map(values: np.ndarray, size: int = 224, cmap: str = "magma") -> Imag
 def stage_caption(name: str, activation: np.ndarray) -> str:
     """``layer2 · 512×28×28`` for a (512, 28, 28) activation."""
     return f"{name} · " + "×".join(str(d) for d in activation.shape)
+
+
+def signed_map(values: np.ndarray, size: int = 224, cmap: str = "RdBu_r") -> Image.Image:
+    """A (H, W) map of signed values: 0 white, positive red, negative blue, scaled by the largest |value|."""
+    peak = float(np.abs(values).max())
+    scaled = (values / peak + 1) / 2 if peak > 0 else np.full(values.shape, 0.5)
+    return Image.fromarray(colorize(scaled, cmap)).resize((size, size), Image.Resampling.NEAREST)
+
+
+def kernel_grid(kernels: np.ndarray, scale: int = 6, gap: int = 2) -> Image.Image:
+    """(N, 3, k, k) RGB kernels as a grid of small pictures, each kernel min-max scaled on its own."""
+    count, _, k, _ = kernels.shape
+    low = kernels.min(axis=(1, 2, 3), keepdims=True)
+    high = kernels.max(axis=(1, 2, 3), keepdims=True)
+    tiles = ((kernels - low) / np.where(high > low, high - low, 1) * 255).round().astype(np.uint8)  # (N, 3, k, k)
+    tiles = tiles.transpose(0, 2, 3, 1).repeat(scale, axis=1).repeat(scale, axis=2)  # (N, k·s, k·s, 3)
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = -(-count // columns)
+    side = k * scale
+    grid = np.full((rows * (side + gap) - gap, columns * (side + gap) - gap, 3), 255, np.uint8)
+    for n, tile in enumerate(tiles):
+        top, left = (n // columns) * (side + gap), (n % columns) * (side + gap)
+        grid[top : top + side, left : left + side] = tile
+    return Image.fromarray(grid)
+
+
+def histograms(named_values: dict[str, np.ndarray], bins: int = 60) -> Image.Image:
+    """Histograms of several arrays' values side by side (titles: the keys), as one picture."""
+    from matplotlib.figure import Figure  # no pyplot: no global state, safe in threads
+
+    figure = Figure(figsize=(3.2 * len(named_values), 2.6), dpi=80)
+    for i, (name, values) in enumerate(named_values.items()):
+        axes = figure.add_subplot(1, len(named_values), i + 1)
+        axes.hist(np.asarray(values).ravel(), bins=bins, color="#1f77b4")
+        axes.set_title(name)
+        axes.axvline(0, color="#d62728", linewidth=1)
+        axes.set_yticks([])
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    buffer.seek(0)
+    return Image.open(buffer).convert("RGB")

@@ -112,3 +112,53 @@ def test_gradient_along_depth_equals_autograd_on_torchvisions_model(explainer, r
     for name, norm in norms:
         assert norm == pytest.approx(float(grads[name].norm()), rel=1e-4), name
     assert explainer.model.fc.weight.grad is None  # the shared model got no gradient
+
+
+# -- the Learn tab's handlers ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def learn(explainer, tmp_path_factory):
+    from ui.files import ScratchFiles
+    from ui.learn_tab import LearnTab
+
+    return LearnTab(explainer, ScratchFiles(tmp_path_factory.mktemp("learn")))
+
+
+@pytest.fixture(scope="module")
+def view(photo):
+    from ui.explain_tab import View
+
+    return View(photo.kept(), photo.cam, photo.cam_class, None, "Grad-CAM")
+
+
+def test_the_learn_tab_shows_the_models_own_numbers(learn, explainer, view, x):
+    from PIL import Image
+
+    from ui.learn_tab import PresetKernel
+
+    numbers = PresetKernel.of("sharpen").kernel_numbers
+    shown = learn.lessons(view, 17, numbers, "layer2.0", 600, "en")
+    for path in (shown.kernels, shown.kernel_response, shown.kernel_result, shown.pool_before, shown.histograms):
+        assert Image.open(path).format == "PNG"
+    # The gradient chart is gradient_along_depth's numbers.
+    chart = shown.gradient_plot["value"]
+    expected = lessons.gradient_along_depth(explainer, x, view.cam_class)
+    assert list(chart["block"]) == [n for n, _ in expected]
+    np.testing.assert_allclose(chart["norm"], [v for _, v in expected], rtol=1e-6)
+    # The worked convolution's sum is the kernel's output at the centre.
+    image = lessons.grey(np.asarray(view.explanation.crop))
+    centre = lessons.apply_kernel(image, np.array(numbers))[112, 112]
+    assert f"**{centre:+.3f}**" in shown.conv_worked
+    assert "= **112** | 112 |" in shown.conv_worked and "= **56** | 56 |" in shown.conv_worked
+    # The worked pooling window is at kernel 17's strongest pooled value.
+    stem = lessons.stem(explainer, x)
+    assert f"max = **{stem.pool[17].max():.3f}**" in shown.pool_worked
+    # Channel 600 does not exist in layer2.0's 512 output channels: the slider is clamped.
+    assert shown.lesson_channel["maximum"] == 511 and shown.lesson_channel["value"] == 511
+    assert "1×1 conv 256→512, stride 2" in shown.block_numbers
+    assert [caption for _, caption in shown.block_tensors] == ["F(x)", "shortcut(x)", "relu(F(x) + shortcut(x))"]
+    same = learn.block_lesson(view, "layer3.1", 5, "zh-CN")
+    assert [caption for _, caption in same.block_tensors][0] == "x" and "恒等" in same.block_numbers
+    with pytest.raises(Exception, match="9 numbers"):
+        learn.own_kernel(view, [[1, 2], [3, 4]], "en")

@@ -37,6 +37,10 @@ def test_a_closed_page_gives_its_session_back_and_others_keep_theirs(served, exp
         while page.session_hash in demo.state_holder.session_data and time.monotonic() < deadline:
             time.sleep(0.2)
         assert page.session_hash not in demo.state_holder.session_data
+        # The analysis also filled the Learn tab's lessons (a chained event), for this photo.
+        assert other.value("kernels") and other.value("conv_worked") and other.value("gradient_plot")
+        other.trigger("lesson_block_choice", "input", lesson_block_choice="layer4.0")
+        assert "layer4.0" in other.value("block_numbers") and "2048" in other.value("block_numbers")
         # The other page still has its analysis: a class switch works without a new upload.
         other.trigger("any_class", "input", any_class=281)
         assert "tabby" in other.value("logit_text")

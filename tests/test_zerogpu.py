@@ -24,7 +24,7 @@ from resnet.heatmaps import METHODS
 from ui.page import build_demo, launch
 
 WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
-WRAPPED |= {"negative_map", "faithfulness", "features"}
+WRAPPED |= {"negative_map", "faithfulness", "features", "lessons", "kernel_lesson", "own_kernel", "block_lesson"}
 
 
 def round_trip(value):
@@ -89,6 +89,8 @@ def test_page_handlers_take_and_return_picklable_values(zero, photos):
     assert view is not None and len(analysis.gallery) == 5
     assert len(pickle.dumps(view)) < 1_000_000  # copied to and from the worker on every class switch
     assert len(call["features"](view, 8, "global").gallery) == 5
+    assert call["lessons"](view, 3, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer1.0", 7, "en").gradient_plot
+    assert call["block_lesson"](view, "layer4.2", 2047, "en").block_numbers
     retarget = call["retarget"](view, 281, -1, "Grad-CAM", "jet", 0.5, "en", progress=progress)
     assert retarget.view.cam_class == 281
     assert len(call["stage_panel"](retarget.view, "jet", 0.5, "en").stage_gallery) == 4

@@ -1,10 +1,19 @@
-"""The Learn tab: the architecture table measured from the model, and what the blocks did to an image."""
+"""The Learn tab: the architecture table, what the blocks did to an image, and hands-on lessons on it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from resnet import lessons, render
 from resnet.architecture import Part
-from resnet.explain import BlockStats, Explanation
+from resnet.explain import BlockStats, Explainer, Explanation
 from resnet.panels import residual_summary
+from ui.files import Gallery, ScratchFiles
 from ui.text import say
 
 
@@ -40,3 +49,176 @@ def residual_story(explanation: Explanation, blocks: list[BlockStats], language:
     else:
         lines.append(say(language, "story_aligned"))
     return "\n".join(lines)
+
+
+# -- hands-on lessons on the visitor's photo ----------------------------------------------------
+
+PRESETS = tuple(lessons.PRESET_KERNELS)
+LESSON_BLOCK = "layer2.0"  # the first block whose shortcut is a projection: the shape changes
+
+
+@dataclass(frozen=True)
+class KernelLesson:
+    """One learned conv1 kernel's response, and the stem's max-pool of that channel."""
+
+    kernel_response: str | None
+    pool_before: str | None
+    pool_after: str | None
+    pool_worked: str
+
+
+@dataclass(frozen=True)
+class OwnKernel:
+    """A hand-made 3×3 kernel applied to the photo, and one output value worked out by hand."""
+
+    kernel_result: str | None
+    conv_worked: str
+
+
+@dataclass(frozen=True)
+class PresetKernel:
+    kernel_numbers: list[list[float]]
+
+    @classmethod
+    def of(cls, name: str) -> PresetKernel:
+        return cls([[float(v) for v in row] for row in lessons.PRESET_KERNELS[name]])
+
+
+@dataclass(frozen=True)
+class BlockLesson:
+    block_tensors: Gallery
+    block_numbers: str
+    lesson_channel: Any  # gr.update: the slider's range follows the block's channels
+
+
+@dataclass(frozen=True)
+class Lessons(KernelLesson, OwnKernel, BlockLesson):
+    """Every lesson for a newly analysed photo."""
+
+    kernels: str | None
+    histograms: str | None
+    gradient_plot: Any
+
+
+class LearnTab:
+    """Handlers of the Learn tab's lessons: every number is the model's own, on the visitor's photo."""
+
+    def __init__(self, explainer: Explainer, files: ScratchFiles):
+        self.explainer = explainer
+        self.files = files
+        self.kernel_picture = render.kernel_grid(lessons.conv1_kernels(explainer))
+
+    def lessons(self, view, kernel, numbers, block, channel, language) -> Lessons:
+        """All lessons for the analysed photo (a few stem passes, one block, one backward pass)."""
+        if view is None:
+            raise gr.Error(say(language, "no_image"))
+        x = view.explanation.input
+        stem = lessons.stem(self.explainer, x)
+        norms = lessons.gradient_along_depth(self.explainer, x, view.cam_class)
+        plot = gr.update(
+            value=pd.DataFrame({"block": [n for n, _ in norms], "norm": [v for _, v in norms]}),
+            x_title=say(language, "gradient_x"),
+            y_title=say(language, "gradient_y", name=self.explainer.weights.categories[view.cam_class]),
+        )
+        pictures = render.histograms({"conv1": stem.conv, "bn1": stem.bn, "relu": stem.relu})
+        return Lessons(
+            **vars(self.kernel_lesson(view, kernel, language, stem)),
+            **vars(self.own_kernel(view, numbers, language)),
+            **vars(self.block_lesson(view, block, channel, language)),
+            kernels=self.files.png(self.kernel_picture),
+            histograms=self.files.png(pictures),
+            gradient_plot=plot,
+        )
+
+    def kernel_lesson(self, view, kernel, language, stem=None) -> KernelLesson:
+        if view is None:
+            return KernelLesson(None, None, None, "")
+        k = int(kernel)
+        x = view.explanation.input
+        stem = stem or lessons.stem(self.explainer, x)
+        response = lessons.conv1_response(self.explainer, x, k)  # (112, 112)
+        row, col = np.unravel_index(int(stem.pool[k].argmax()), stem.pool[k].shape)
+        window = lessons.pool_window(stem.relu[k], int(row), int(col))
+        worked = say(
+            language,
+            "pool_worked",
+            k=k,
+            row=int(row),
+            col=int(col),
+            patch=_matrix(window.patch),
+            result=window.result,
+            before="×".join(map(str, stem.relu.shape)),
+            after="×".join(map(str, stem.pool.shape)),
+        )
+        return KernelLesson(
+            kernel_response=self.files.png(render.signed_map(response)),
+            pool_before=self.files.png(render.scalar_map(stem.relu[k], 224)),
+            pool_after=self.files.png(render.scalar_map(stem.pool[k], 224)),
+            pool_worked=worked,
+        )
+
+    def preset(self, name) -> PresetKernel:
+        return PresetKernel.of(name)
+
+    def own_kernel(self, view, numbers, language) -> OwnKernel:
+        if view is None:
+            return OwnKernel(None, "")
+        try:
+            kernel = np.asarray(numbers, dtype=np.float32).reshape(3, 3)
+        except (TypeError, ValueError):
+            raise gr.Error(say(language, "kernel_numbers")) from None
+        image = lessons.grey(np.asarray(view.explanation.crop))  # (224, 224) in [0, 1]
+        result = lessons.apply_kernel(image, kernel)
+        window = lessons.conv_window(image, kernel, 112, 112)
+        stem = lessons.stem(self.explainer, view.explanation.input)
+        shapes = "\n".join(
+            f"| {r['layer']} | {r['kernel']} | {r['stride']} | {r['padding']} | {r['input']} | "
+            f"⌊({r['input']} + 2·{r['padding']} − {r['kernel']}) / {r['stride']}⌋ + 1 = **{r['formula']}** | {r['real']} |"
+            for r in lessons.stem_shapes(self.explainer, stem)
+        )
+        worked = say(
+            language,
+            "conv_worked",
+            patch=_matrix(window.patch),
+            kernel=_matrix(window.weights),
+            products=_matrix(window.patch * window.weights),
+            result=window.result,
+            shapes=shapes,
+        )
+        return OwnKernel(self.files.png(render.signed_map(result)), worked)
+
+    def block_lesson(self, view, block, channel, language) -> BlockLesson:
+        if view is None:
+            return BlockLesson([], "", gr.update())
+        opened = lessons.open_block(self.explainer, view.explanation.input, block)
+        channels = opened.out.shape[0]
+        k = min(int(channel), channels - 1)
+        k_in = k if k < opened.x.shape[0] else None  # a projection block has fewer input channels
+        tensors = {"x": opened.x[k_in] if k_in is not None else None, "F(x)": opened.residual[k]}
+        tensors["shortcut(x)"] = opened.shortcut[k]
+        tensors["relu(F(x) + shortcut(x))"] = opened.out[k]
+        gallery = [(render.signed_map(v), name) for name, v in tensors.items() if v is not None]
+        rows = "\n".join(
+            f"| {name} | {'×'.join(map(str, v.shape))} | {v.mean():+.3f} | {v.min():+.3f} | {v.max():+.3f} | "
+            f"{np.linalg.norm(v):.2f} |"
+            for name, v in tensors.items()
+            if v is not None
+        )
+        numbers = say(
+            language,
+            "block_numbers",
+            block=block,
+            k=k,
+            rows=rows,
+            shortcut=opened.projection or say(language, "identity"),
+            x_shape="×".join(map(str, opened.x.shape)),
+            out_shape="×".join(map(str, opened.out.shape)),
+        )
+        return BlockLesson(self.files.pngs(gallery), numbers, gr.update(maximum=channels - 1, value=k))
+
+
+def _matrix(values: np.ndarray) -> str:
+    """A small matrix as a Markdown table (−inf, the max-pool's padding, shown as −∞)."""
+    cells = [["−∞" if np.isneginf(v) else f"{v:+.3f}" for v in row] for row in values]
+    header = "| " + " | ".join(" " for _ in cells[0]) + " |\n| " + " | ".join("---:" for _ in cells[0]) + " |"
+    return header + "\n" + "\n".join("| " + " | ".join(row) + " |" for row in cells)

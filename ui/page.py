@@ -36,7 +36,17 @@ from ui.explain_tab import (
     weights_banner,
 )
 from ui.files import CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, ScratchFiles, untrusted_image
-from ui.learn_tab import architecture_table
+from ui.learn_tab import (
+    LESSON_BLOCK,
+    PRESETS,
+    BlockLesson,
+    KernelLesson,
+    LearnTab,
+    Lessons,
+    OwnKernel,
+    PresetKernel,
+    architecture_table,
+)
 from ui.live_tab import LiveFrame, LiveTab
 from ui.records import as_outputs, outputs
 from ui.sessions import forget_closed_pages
@@ -85,6 +95,7 @@ def build_demo(
         Api(explainer, files, batcher),
     )
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
+    learn = LearnTab(explainer, files)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
@@ -108,9 +119,10 @@ def build_demo(
                 gr.Markdown(text("learn_intro"))
                 c["learn_table"] = gr.Markdown(architecture_table(explain.parts, None))
                 c["learn_story"] = gr.Markdown(text("learn_waiting"))
+                _lessons(c, explainer)
             _logit_tab(c)
             _trust_tab(c)
-        _wire(demo, c, explain, live, api, trust, on_gpu, max_batch, forward_seconds)
+        _wire(demo, c, explain, live, api, trust, learn, on_gpu, max_batch, forward_seconds)
         forget_closed_pages(demo)
     for name, component in c.items():  # tests and the load test find components by name
         if hasattr(component, "elem_id") and component.elem_id is None:
@@ -161,6 +173,48 @@ def _features_tab(c: dict) -> None:
             height=300,
             elem_classes="pixelated",
         )
+
+
+def _lessons(c: dict, explainer: Explainer) -> None:
+    """The Learn tab's hands-on lessons on the analysed photo."""
+    names = block_names(blocks_per_stage(explainer.model))
+    picture = {"type": "filepath", "format": "png", "interactive": False}
+    gr.Markdown(text("lesson_conv"))
+    with gr.Row():
+        c["kernels"] = gr.Image(label=text("kernels"), height=300, elem_classes="pixelated", **picture)
+        with gr.Column():
+            c["kernel_pick"] = gr.Slider(0, 63, value=0, step=1, label=text("kernel_pick"))
+            c["kernel_response"] = gr.Image(label=text("kernel_response"), height=240, **picture)
+    with gr.Row():
+        with gr.Column():
+            c["kernel_preset"] = gr.Dropdown(list(PRESETS), value=PRESETS[0], label=text("kernel_preset"))
+            c["kernel_numbers"] = gr.Dataframe(
+                value=PresetKernel.of(PRESETS[0]).kernel_numbers,
+                headers=["1", "2", "3"],
+                datatype="number",
+                row_count=(3, "fixed"),
+                column_count=(3, "fixed"),
+                type="array",
+                interactive=True,
+                label=text("kernel_numbers"),
+            )
+        c["kernel_result"] = gr.Image(label=text("kernel_result"), height=240, **picture)
+    c["conv_worked"] = gr.Markdown()
+    gr.Markdown(text("lesson_pool"))
+    with gr.Row():
+        c["pool_before"] = gr.Image(label=text("pool_before"), height=200, **picture)
+        c["pool_after"] = gr.Image(label=text("pool_after"), height=200, **picture)
+    c["pool_worked"] = gr.Markdown()
+    c["histograms"] = gr.Image(label=text("histograms"), **picture)
+    gr.Markdown(text("lesson_block"))
+    with gr.Row():
+        c["lesson_block_choice"] = gr.Dropdown(names, value=LESSON_BLOCK, label=text("lesson_block_choice"))
+        c["lesson_channel"] = gr.Slider(0, 511, value=0, step=1, label=text("lesson_channel"))
+    c["block_tensors"] = gr.Gallery(label=text("block_tensors"), columns=4, format="png", height=220)
+    c["block_numbers"] = gr.Markdown()
+    c["gradient_plot"] = gr.LinePlot(
+        x="block", y="norm", height=300, label=text("gradient_plot"), x_label_angle=-45, sort="x"
+    )
 
 
 def _blocks_tab(c: dict, explainer: Explainer) -> None:
@@ -282,6 +336,7 @@ def _wire(
     live: LiveTab,
     api: Api,
     trust: TrustTab,
+    learn: LearnTab,
     on_gpu,
     max_batch: int,
     forward_seconds: float,
@@ -323,6 +378,8 @@ def _wire(
             trigger_mode="always_last",
         )
         page_event(analyzed.success, trust.diagnose, ("view",), Diagnosis)
+        lesson_inputs = ("view", "kernel_pick", "kernel_numbers", "lesson_block_choice", "lesson_channel")
+        page_event(analyzed.success, learn.lessons, lesson_inputs, Lessons, gpu=True)
     page_event(
         c["live_cam"].stream,
         live.live,
@@ -379,6 +436,14 @@ def _wire(
         as_outputs(explain.block_map), inputs("view", "block"), outputs(BlockMap, c), api_visibility="private"
     )
     page_event(c["faith_button"].click, explain.faithfulness, ("view",), Faithfulness, gpu=True)
+    page_event(c["kernel_pick"].release, learn.kernel_lesson, ("view", "kernel_pick"), KernelLesson, gpu=True)
+    c["kernel_preset"].input(
+        as_outputs(learn.preset), c["kernel_preset"], outputs(PresetKernel, c), api_visibility="private"
+    )
+    page_event(c["kernel_numbers"].change, learn.own_kernel, ("view", "kernel_numbers"), OwnKernel, gpu=True)
+    for trigger in (c["lesson_block_choice"].input, c["lesson_channel"].release):
+        block_inputs = ("view", "lesson_block_choice", "lesson_channel")
+        page_event(trigger, learn.block_lesson, block_inputs, BlockLesson, gpu=True)
 
 
 def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, **kwargs) -> None:

@@ -77,6 +77,37 @@ EN = {
         "50 layers can be trained at all. The table below is measured from the loaded model itself."
     ),
     "learn_waiting": "Explain an image to see what its residual blocks did.",
+    "lesson_conv": (
+        "### 1 · Convolution, on your photo\n"
+        "A convolution slides a small kernel over the image; at each position it multiplies the kernel with the "
+        "pixels under it and adds the products up. ResNet50's first layer, **conv1**, has 64 learned 7×7 "
+        "kernels (one per output channel, each over the 3 colour channels), slid with stride 2 and padding 3."
+    ),
+    "kernels": "The 64 learned 7×7 kernels of conv1 (colours: each kernel's weights, scaled on their own)",
+    "kernel_pick": "Kernel (output channel of conv1)",
+    "kernel_response": "Its response on your photo: conv1's output channel (112×112; red +, blue −)",
+    "kernel_preset": "A 3×3 kernel of your own: start from",
+    "kernel_numbers": "Its numbers (edit them)",
+    "kernel_result": "Your kernel on the grey-level photo (stride 1, padding 1; red +, blue −)",
+    "lesson_pool": (
+        "### 2 · Pooling, BatchNorm and ReLU, on your photo\n"
+        "After conv1 the stem normalises each channel (**BatchNorm**: subtract a learned mean, divide by a learned "
+        "spread, then scale and shift), keeps only the positive values (**ReLU**), and **max-pools**: each output is "
+        "the largest value in a 3×3 window, moved with stride 2, so the maps shrink from 112×112 to 56×56."
+    ),
+    "pool_before": "The chosen kernel's channel before max-pooling (after ReLU)",
+    "pool_after": "…and after it",
+    "histograms": "All values of the stem on your photo: after conv1, after BatchNorm (bn1), after ReLU",
+    "lesson_block": (
+        "### 3 · One residual block, opened\n"
+        "Pick a block and a channel: the block's input x, its residual branch F(x), the shortcut, and the output "
+        "relu(F(x) + shortcut(x)), with their numbers. Below: how strong the gradient of the class score is at the "
+        "output of the stem and of every block, when it is back-propagated from the score."
+    ),
+    "lesson_block_choice": "Block",
+    "lesson_channel": "Channel",
+    "block_tensors": "x, F(x), shortcut(x) and the output, one channel (red +, blue −)",
+    "gradient_plot": "‖gradient of the class score‖ at each block's output",
     "tab_logit": "Where the logit comes from",
     "logit_caption": (
         "ResNet50's score for a class is a sum over the 2048 channels of layer4: "
@@ -163,6 +194,34 @@ ZH = {
         "块的输出是 relu(F(x) + x)。因此每个块只需学习对输入的*修正*，这正是 50 层的网络能够训练的原因。下表由已加载的模型实际测得。"
     ),
     "learn_waiting": "解释一张图片，即可看到它的残差块做了什么。",
+    "lesson_conv": (
+        "### 1 · 卷积：用你的照片\n"
+        "卷积让一个小卷积核在图像上滑动；在每个位置把卷积核与其下方的像素逐个相乘再求和。ResNet50 的第一层 **conv1** "
+        "有 64 个学习得到的 7×7 卷积核（每个输出通道一个，覆盖 3 个颜色通道），步幅 2，填充 3。"
+    ),
+    "kernels": "conv1 学到的 64 个 7×7 卷积核（颜色：每个卷积核的权重，各自缩放）",
+    "kernel_pick": "卷积核（conv1 的输出通道）",
+    "kernel_response": "它在你的照片上的响应：conv1 的输出通道（112×112；红为正，蓝为负）",
+    "kernel_preset": "自己的 3×3 卷积核：从这里开始",
+    "kernel_numbers": "它的数值（可编辑）",
+    "kernel_result": "你的卷积核作用于灰度照片（步幅 1，填充 1；红为正，蓝为负）",
+    "lesson_pool": (
+        "### 2 · 池化、BatchNorm 与 ReLU：用你的照片\n"
+        "conv1 之后，主干先对每个通道做 **BatchNorm**（减去学到的均值、除以学到的尺度，再缩放和平移），只保留正值"
+        "（**ReLU**），然后做 **最大池化**：每个输出是 3×3 窗口中的最大值，窗口以步幅 2 移动，特征图从 112×112 缩小到 56×56。"
+    ),
+    "pool_before": "所选卷积核的通道，最大池化之前（ReLU 之后）",
+    "pool_after": "……以及之后",
+    "histograms": "你的照片在主干中的所有数值：conv1 之后、BatchNorm（bn1）之后、ReLU 之后",
+    "lesson_block": (
+        "### 3 · 打开一个残差块\n"
+        "选择一个块和一个通道：块的输入 x、残差分支 F(x)、捷径，以及输出 relu(F(x) + shortcut(x))，并附上数值。"
+        "下方：把类别分数反向传播时，主干和每个块输出处的梯度有多强。"
+    ),
+    "lesson_block_choice": "块",
+    "lesson_channel": "通道",
+    "block_tensors": "x、F(x)、shortcut(x) 与输出，单个通道（红为正，蓝为负）",
+    "gradient_plot": "每个块输出处类别分数梯度的范数",
     "tab_logit": "logit 从何而来",
     "logit_caption": (
         "ResNet50 对一个类别的得分是 layer4 上 2048 个通道之和："
@@ -257,6 +316,20 @@ SERVER = {
         "suppress features.",
         "story_aligned": "- Every block's correction points along the signal (cosine ≥ 0): each one reinforces "
         "what came in.",
+        "gradient_x": "output of",
+        "gradient_y": "‖∂ logit({name}) / ∂ output‖",
+        "kernel_numbers": "The kernel needs 9 numbers, 3 rows of 3.",
+        "identity": "identity: x itself (same shape)",
+        "pool_worked": "**One max-pooling window worked out** (channel {k}, output position ({row}, {col}), its "
+        "largest value): the 3×3 window of the {before} map under it (−∞: padding)\n\n{patch}\n\nmax = "
+        "**{result:.3f}**, the value at ({row}, {col}) of the {after} output.",
+        "conv_worked": "**One output value worked out** (your kernel at the centre, row 112, column 112): the grey "
+        "levels under the kernel\n\n{patch}\n\ntimes the kernel\n\n{kernel}\n\ngives\n\n{products}\n\nand "
+        "their sum, **{result:+.3f}**, is the output there.\n\n**Output size** = ⌊(input + 2·padding − kernel) / "
+        "stride⌋ + 1, checked against the stem's real shapes on your photo:\n\n| layer | kernel | stride | padding | "
+        "input | formula | real output |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n{shapes}",
+        "block_numbers": "**{block}**, channel {k}: input x {x_shape} → output {out_shape}; shortcut: {shortcut}.\n\n"
+        "| tensor | shape | mean | min | max | ‖·‖ |\n| --- | --- | ---: | ---: | ---: | ---: |\n{rows}",
         "trust_costs": "Cost here: sanity check {sanity:.0f} forward passes (≈ {sanity_s:.0f} s), curves {curves} "
         "(≈ {curves_s:.0f} s), method comparison {agreement:.0f} (≈ {agreement_s:.0f} s).",
         "sanity_running": "Randomizing a private copy of the model, layer by layer",
@@ -343,6 +416,18 @@ SERVER = {
         "story_weakest": "- 改变最少的块是 **{block}**（{ratio:.2f} 倍）：在那里捷径几乎原样传递信号。",
         "story_opposing": "- 在 {blocks} 中，修正与信号方向相反（余弦 < 0）：这些块抑制特征。",
         "story_aligned": "- 每个块的修正都与信号同向（余弦 ≥ 0）：每个块都在加强输入的信号。",
+        "gradient_x": "输出位置",
+        "gradient_y": "‖∂ logit({name}) / ∂ 输出‖",
+        "kernel_numbers": "卷积核需要 9 个数：3 行，每行 3 个。",
+        "identity": "恒等：就是 x 本身（形状相同）",
+        "pool_worked": "**手算一个最大池化窗口**（通道 {k}，输出位置 ({row}, {col})，其最大值）：它下方 {before} "
+        "特征图中的 3×3 窗口（−∞：填充）\n\n{patch}\n\n最大值 = **{result:.3f}**，即 {after} 输出在 ({row}, {col}) 处的值。",
+        "conv_worked": "**手算一个输出值**（你的卷积核位于中心，第 112 行第 112 列）：卷积核下方的灰度值\n\n{patch}\n\n"
+        "乘以卷积核\n\n{kernel}\n\n得到\n\n{products}\n\n它们的和 **{result:+.3f}** 就是该处的输出。\n\n"
+        "**输出尺寸** = ⌊(输入 + 2·填充 − 卷积核) / 步幅⌋ + 1，并与你的照片在主干中的真实形状核对：\n\n"
+        "| 层 | 卷积核 | 步幅 | 填充 | 输入 | 公式 | 真实输出 |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n{shapes}",
+        "block_numbers": "**{block}**，通道 {k}：输入 x {x_shape} → 输出 {out_shape}；捷径：{shortcut}。\n\n"
+        "| 张量 | 形状 | 均值 | 最小值 | 最大值 | ‖·‖ |\n| --- | --- | ---: | ---: | ---: | ---: |\n{rows}",
         "trust_costs": "本机成本：合理性检验 {sanity:.0f} 次前向计算（约 {sanity_s:.0f} 秒），曲线 {curves} 次"
         "（约 {curves_s:.0f} 秒），方法比较 {agreement:.0f} 次（约 {agreement_s:.0f} 秒）。",
         "sanity_running": "正在逐层随机化模型的私有副本",
