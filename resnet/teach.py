@@ -129,45 +129,62 @@ def teach(
 ) -> Taught:
     """Fit a head for 2-10 named classes of example photos (upright RGB images).
 
-    Every photo and its mirror image are features. When every class has at least 3 photos, one
-    photo in 4 of each class (at least one) is first left out, and the accuracy of a head fitted
-    without them is reported; the returned head is then fitted on all photos.
+    Every photo and its mirror image are features (see ``teach_features``).
     """
+    check_classes(examples)
+    features = {
+        name: pooled_features(explainer, photos, mirrored=True, progress=progress) for name, photos in examples.items()
+    }
+    return teach_features(features, backbone_sha256(explainer.model))
+
+
+def check_classes(examples: dict[str, list]) -> None:
+    """2-10 classes, each with a name of its own and at least one photo; a clear ValueError otherwise."""
     classes = [name.strip() for name in examples]
     if not MIN_CLASSES <= len(classes) <= MAX_CLASSES:
         raise ValueError(f"Teach {MIN_CLASSES} to {MAX_CLASSES} classes; got {len(classes)}.")
     if len(set(classes)) != len(classes) or not all(classes):
         raise ValueError("Every class needs a name of its own.")
-    empty = [name for name, photos in examples.items() if not photos]
+    empty = [name for name, photos in examples.items() if len(photos) == 0]
     if empty:
         raise ValueError(f"These classes have no photos: {', '.join(empty)}.")
-    backbone = backbone_sha256(explainer.model)
-    features, labels, photo_of = [], [], []
-    for k, photos in enumerate(examples.values()):
-        features.append(pooled_features(explainer, photos, mirrored=True, progress=progress))  # (2n, 2048)
-        labels += [k] * (2 * len(photos))
-        photo_of += [(k, i) for i in range(len(photos)) for _ in range(2)]
-    x, y = np.concatenate(features), np.array(labels)
+
+
+def teach_features(features: dict[str, np.ndarray], backbone: str) -> Taught:
+    """Fit a head on each class's pooled features, (2n, 2048): every photo followed by its mirror.
+
+    When every class has at least 3 photos, one photo in 4 of each class (at least one) is first
+    left out, and the accuracy of a head fitted without them is reported; the returned head is
+    then fitted on all photos.
+    """
+    check_classes(features)
+    classes = list(features)
+    counts = {name: len(f) // 2 for name, f in features.items()}
+    labels, photo_of = [], []
+    for k, name in enumerate(classes):
+        labels += [k] * (2 * counts[name])
+        photo_of += [(k, i) for i in range(counts[name]) for _ in range(2)]
+    x, y = np.concatenate(list(features.values())), np.array(labels)
     original = np.array([i % 2 == 0 for i in range(len(y))])  # the photo itself, not its mirror
     held_out_accuracy, held = None, 0
-    if min(len(p) for p in examples.values()) >= 3:
-        out = np.array([i % 4 == 3 or (i == 0 and len(examples[classes[k]]) < 4) for k, i in photo_of])
+    if min(counts.values()) >= 3:
+        out = np.array([i % 4 == 3 or (i == 0 and counts[classes[k]] < 4) for k, i in photo_of])
         first = fit_head(x[~out], y[~out], classes, backbone)
         test = out & original
         held = int(test.sum())
         held_out_accuracy = float((predict(first, x[test]) == y[test]).mean())
     head = fit_head(x, y, classes, backbone)
     train_accuracy = float((predict(head, x[original]) == y[original]).mean())
-    counts = {name: len(photos) for name, photos in examples.items()}
     return Taught(head, counts, train_accuracy, held_out_accuracy, held)
 
 
-def with_head(weights: LoadedWeights, head: Head) -> LoadedWeights:
+def with_head(weights: LoadedWeights, head: Head, backbone: str | None = None) -> LoadedWeights:
     """The same backbone with the head in place of ``fc``: an Explainer on it explains the taught
-    classes. The backbone's modules are shared, not copied; the shared model is left as it is."""
+    classes. The backbone's modules are shared, not copied; the shared model is left as it is.
+    ``backbone``: the weights' ``backbone_sha256`` when already known (it takes a fraction of a second)."""
     if head.weight.shape[1] != FEATURES or head.bias.shape != (head.weight.shape[0],):
         raise ValueError(f"A head must be ({len(head.classes)}, {FEATURES}) weights and ({len(head.classes)},) bias.")
-    actual = backbone_sha256(weights.model)
+    actual = backbone or backbone_sha256(weights.model)
     if head.backbone_sha256 != actual:
         raise ValueError(
             f"This head was taught on another backbone (sha256 {head.backbone_sha256[:12]}…), not on these "

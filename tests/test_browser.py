@@ -232,3 +232,35 @@ def test_single_output_controls_update_their_panel(page):
     page.get_by_role("option", name="layer2.0").click()
     wait_for_new_pictures(before)
     expect(page.get_by_text("Error", exact=True)).to_have_count(0)
+
+
+def test_teach_tab_learns_classes_from_the_example_photos_and_explains_with_them(page, photos):
+    page.get_by_role("tab", name="Teach it new classes").click()
+    page.get_by_role("button", name="Try it with the example photos").click()
+    expect(page.get_by_role("cell", name="astronaut")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile("Trained on 3 classes"))).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile("left out of a first fit"))).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"resnet50-head-.*\.safetensors"))).to_be_visible(timeout=WAIT_MS)
+    # Try the taught classes on one of the photos they were taught from.
+    camera = next(p for p in photos if p.stem == "camera")
+    page.locator("input[type=file]").last.set_input_files(str(camera))
+    page.get_by_role("button", name="Explain with your classes").click()
+    labels = page.locator("[data-testid='label-output-value']").last
+    expect(labels).to_contain_text("camera", timeout=WAIT_MS)
+    heatmap = page.locator("img[src*='resnet-explainer']").last
+    expect(heatmap).to_be_visible(timeout=WAIT_MS)
+    page.screenshot(path=str(ARTIFACTS / "teach.png"), full_page=True)
+
+
+def test_learn_tab_lessons_follow_the_photo_and_the_controls(page):
+    page.locator("img[src*='chelsea']").first.click()
+    expect_explained(page)
+    page.get_by_role("tab", name="Learn ResNet50").click()
+    expect(page.get_by_text(re.compile("One output value worked out"))).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile("One max-pooling window worked out"))).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"layer2\.0\*\*|layer2\.0, channel"))).to_be_visible(timeout=WAIT_MS)
+    page.get_by_label("A 3×3 kernel of your own: start from").click()
+    page.get_by_role("option", name="blur").click()
+    expect(page.get_by_role("cell", name="+0.111", exact=True)).to_have_count(9, timeout=WAIT_MS)  # the blur kernel
+    page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)

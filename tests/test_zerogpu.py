@@ -21,10 +21,12 @@ import app
 from bench.common import free_port
 from resnet import load_image
 from resnet.heatmaps import METHODS
+from resnet.teach import backbone_sha256, teach_features
 from ui.page import build_demo, launch
 
 WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
 WRAPPED |= {"negative_map", "faithfulness", "features", "lessons", "kernel_lesson", "own_kernel", "block_lesson"}
+WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head"}
 
 
 def round_trip(value):
@@ -79,7 +81,7 @@ def test_api_calls_survive_the_round_trip_with_gradios_request(zero, explainer, 
     assert client.predict(handle_file(str(photos[2])), api_name="/predict")["top5"][0]["name"] == labels["label"]
 
 
-def test_page_handlers_take_and_return_picklable_values(zero, photos):
+def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos):
     on_gpu, _ = zero
     call = {name: fn for name, (fn, _) in on_gpu.wrapped.items()}
     progress = gr.Progress(track_tqdm=True)  # what Gradio passes for a progress bar
@@ -91,6 +93,11 @@ def test_page_handlers_take_and_return_picklable_values(zero, photos):
     assert len(call["features"](view, 8, "global").gallery) == 5
     assert call["lessons"](view, 3, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer1.0", 7, "en").gradient_plot
     assert call["block_lesson"](view, "layer4.2", 2047, "en").block_numbers
+    examples = call["example_classes"]("en", progress=progress).teach_state
+    more = call["add_photos"](examples, "more", [str(photos[3])], "en", progress=progress).teach_state
+    assert more.photos("more") == 1
+    head = teach_features(more.features, backbone_sha256(explainer.model)).head
+    assert set(call["try_head"](head, str(photos[0]), "en").teach_labels) == set(more.features)
     retarget = call["retarget"](view, 281, -1, "Grad-CAM", "jet", 0.5, "en", progress=progress)
     assert retarget.view.cam_class == 281
     assert len(call["stage_panel"](retarget.view, "jet", 0.5, "en").stage_gallery) == 4

@@ -16,6 +16,9 @@ from resnet import load_image, render
 from resnet.preprocess import ImageError
 from ui.text import say
 
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+EXAMPLES = sorted(ASSETS.glob("*.jpg"))  # the example photos offered on the page
+
 CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S = 60, 600  # served files live 10 minutes (Blocks.delete_cache)
 # Pictures are written straight into Gradio's cache folder (same rule as Gradio's own), so it
 # serves them without another copy and deletes them with its cache.
@@ -41,7 +44,7 @@ class ScratchFiles:
         self._last_prune = 0.0
 
     def png(self, image: Image.Image) -> str:
-        path = self._new_path(".png")
+        path = self.new_path(".png")
         image.save(path, format="PNG", compress_level=render.PNG_COMPRESS_LEVEL)
         return str(path)
 
@@ -49,11 +52,11 @@ class ScratchFiles:
         return [(self.png(image), caption) for image, caption in pictures]
 
     def json(self, data: dict) -> str:
-        path = self._new_path(".json", prefix="resnet50-report-")
+        path = self.new_path(".json", prefix="resnet50-report-")
         path.write_text(json.dumps(data, indent=2))
         return str(path)
 
-    def _new_path(self, suffix: str, prefix: str = "") -> Path:
+    def new_path(self, suffix: str, prefix: str = "") -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         now = time.time()
         if now - self._last_prune > self.prune_every_s:

@@ -7,7 +7,6 @@ page's language as its last input (``LANGUAGE_JS``), so server texts follow the 
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 import gradio as gr
 
@@ -35,7 +34,7 @@ from ui.explain_tab import (
     scale_choices,
     weights_banner,
 )
-from ui.files import CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, ScratchFiles, untrusted_image
+from ui.files import ASSETS, CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, EXAMPLES, ScratchFiles, untrusted_image
 from ui.learn_tab import (
     LESSON_BLOCK,
     PRESETS,
@@ -50,11 +49,10 @@ from ui.learn_tab import (
 from ui.live_tab import LiveFrame, LiveTab
 from ui.records import as_outputs, outputs
 from ui.sessions import forget_closed_pages
+from ui.teach_tab import TeachClasses, TeachTab, Trained, TriedHead
 from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, text
 from ui.trust_tab import CURVE_COLOURS, AgreementPanel, CurvesPanel, Diagnosis, NegativeMap, SanityPanel, TrustTab
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-EXAMPLES = sorted(ASSETS.glob("*.jpg"))
 STAGES_TAB = "stages"  # the tab an empty layer4 map points to: Grad-CAM of the earlier stages
 LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
 MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
@@ -96,6 +94,7 @@ def build_demo(
     )
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
     learn = LearnTab(explainer, files)
+    teach = TeachTab(explainer, files)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
@@ -122,7 +121,8 @@ def build_demo(
                 _lessons(c, explainer)
             _logit_tab(c)
             _trust_tab(c)
-        _wire(demo, c, explain, live, api, trust, learn, on_gpu, max_batch, forward_seconds)
+            _teach_tab(c)
+        _wire(demo, c, explain, live, api, trust, learn, teach, on_gpu, max_batch, forward_seconds)
         forget_closed_pages(demo)
     for name, component in c.items():  # tests and the load test find components by name
         if hasattr(component, "elem_id") and component.elem_id is None:
@@ -173,6 +173,38 @@ def _features_tab(c: dict) -> None:
             height=300,
             elem_classes="pixelated",
         )
+
+
+def _teach_tab(c: dict) -> None:
+    picture = {"type": "filepath", "format": "png", "interactive": False}
+    with gr.Tab(text("tab_teach")):
+        gr.Markdown(text("teach_intro"))
+        c["teach_state"] = gr.State(None, time_to_live=3600)  # the classes' features (16 KB a photo)
+        c["teach_head"] = gr.State(None, time_to_live=3600)  # this visitor's head, never shared
+        with gr.Row():
+            with gr.Column():
+                c["teach_class"] = gr.Textbox(label=text("teach_class"), max_length=60)
+                c["teach_photos"] = gr.File(label=text("teach_photos"), file_count="multiple", file_types=["image"])
+                c["teach_add"] = gr.Button(text("teach_add"))
+            with gr.Column():
+                c["teach_snapshot"] = untrusted_image(label=text("teach_snapshot"), sources=["webcam"], height=200)
+                c["teach_add_snapshot"] = gr.Button(text("teach_add_snapshot"))
+            with gr.Column():
+                c["teach_classes"] = gr.Markdown()
+                c["teach_examples"] = gr.Button(text("teach_examples"), size="sm")
+                c["teach_clear"] = gr.Button(text("teach_clear"), size="sm")
+                c["teach_button"] = gr.Button(text("teach_button"), variant="primary")
+                c["teach_summary"] = gr.Markdown()
+                c["teach_download"] = gr.File(label=text("teach_download"), interactive=False)
+                c["teach_upload"] = gr.File(label=text("teach_upload"), file_types=[".safetensors"])
+        with gr.Row():
+            c["teach_try"] = untrusted_image(
+                label=text("teach_try"), sources=["upload", "webcam", "clipboard"], height=260
+            )
+            with gr.Column():
+                c["teach_try_button"] = gr.Button(text("teach_try_button"), variant="primary")
+                c["teach_labels"] = gr.Label(label=text("teach_labels"), num_top_classes=5)
+            c["teach_heatmap"] = gr.Image(label=text("teach_heatmap"), height=260, **picture)
 
 
 def _lessons(c: dict, explainer: Explainer) -> None:
@@ -337,6 +369,7 @@ def _wire(
     api: Api,
     trust: TrustTab,
     learn: LearnTab,
+    teach: TeachTab,
     on_gpu,
     max_batch: int,
     forward_seconds: float,
@@ -436,6 +469,21 @@ def _wire(
         as_outputs(explain.block_map), inputs("view", "block"), outputs(BlockMap, c), api_visibility="private"
     )
     page_event(c["faith_button"].click, explain.faithfulness, ("view",), Faithfulness, gpu=True)
+    page_event(
+        c["teach_add"].click, teach.add_photos, ("teach_state", "teach_class", "teach_photos"), TeachClasses, gpu=True
+    )
+    page_event(
+        c["teach_add_snapshot"].click,
+        teach.add_snapshot,
+        ("teach_state", "teach_class", "teach_snapshot"),
+        TeachClasses,
+        gpu=True,
+    )
+    page_event(c["teach_examples"].click, teach.example_classes, (), TeachClasses, gpu=True)
+    page_event(c["teach_clear"].click, teach.clear, (), TeachClasses)
+    page_event(c["teach_button"].click, teach.train, ("teach_state",), Trained)
+    page_event(c["teach_upload"].upload, teach.load, ("teach_upload",), Trained)
+    page_event(c["teach_try_button"].click, teach.try_head, ("teach_head", "teach_try"), TriedHead, gpu=True)
     page_event(c["kernel_pick"].release, learn.kernel_lesson, ("view", "kernel_pick"), KernelLesson, gpu=True)
     c["kernel_preset"].input(
         as_outputs(learn.preset), c["kernel_preset"], outputs(PresetKernel, c), api_visibility="private"

@@ -108,6 +108,29 @@ EN = {
     "lesson_channel": "Channel",
     "block_tensors": "x, F(x), shortcut(x) and the output, one channel (red +, blue −)",
     "gradient_plot": "‖gradient of the class score‖ at each block's output",
+    "tab_teach": "Teach it new classes",
+    "teach_intro": (
+        "Teach ResNet50 classes of your own, the way practitioners start (transfer learning): the network stays "
+        "frozen, each photo (and its mirror image) becomes its 2048 pooled layer4 features, and a linear head "
+        "(logistic regression) is fitted on them in seconds. Name a class, add its photos (upload or webcam), "
+        "repeat for 2 to 10 classes (at most 30 photos each; 3 or more per class also measure the accuracy on "
+        "photos left out), and press Train. The head is yours alone: it stays in this page, and you can "
+        "download it and upload it again later."
+    ),
+    "teach_class": "Class name",
+    "teach_photos": "Its photos",
+    "teach_add": "Add these photos to the class",
+    "teach_snapshot": "…or a webcam snapshot",
+    "teach_add_snapshot": "Add the snapshot to the class",
+    "teach_examples": "Try it with the example photos (3 classes from crops of them)",
+    "teach_clear": "Start over",
+    "teach_button": "Train",
+    "teach_download": "Your head (safetensors)",
+    "teach_upload": "Upload a head file",
+    "teach_try": "Try your classes on a photo",
+    "teach_try_button": "Explain with your classes",
+    "teach_labels": "Your classes",
+    "teach_heatmap": "Grad-CAM of your top class",
     "tab_logit": "Where the logit comes from",
     "logit_caption": (
         "ResNet50's score for a class is a sum over the 2048 channels of layer4: "
@@ -222,6 +245,27 @@ ZH = {
     "lesson_channel": "通道",
     "block_tensors": "x、F(x)、shortcut(x) 与输出，单个通道（红为正，蓝为负）",
     "gradient_plot": "每个块输出处类别分数梯度的范数",
+    "tab_teach": "教它新的类别",
+    "teach_intro": (
+        "像实践者那样先做迁移学习，教 ResNet50 认识你自己的类别：网络保持冻结，每张照片（及其镜像）变成 2048 个池化后的 "
+        "layer4 特征，再在几秒内拟合一个线性头（逻辑回归）。给类别起名、添加照片（上传或摄像头），为 2 到 10 个类别重复"
+        "（每类最多 30 张；每类 3 张及以上时还会测量留出照片上的准确率），然后点击“训练”。这个头只属于你：它只保存在本页面中，"
+        "你可以下载它，之后再上传。"
+    ),
+    "teach_class": "类别名称",
+    "teach_photos": "它的照片",
+    "teach_add": "把这些照片加入该类别",
+    "teach_snapshot": "……或摄像头快照",
+    "teach_add_snapshot": "把快照加入该类别",
+    "teach_examples": "用示例照片试试（由其裁剪得到 3 个类别）",
+    "teach_clear": "重新开始",
+    "teach_button": "训练",
+    "teach_download": "你的分类头（safetensors）",
+    "teach_upload": "上传分类头文件",
+    "teach_try": "在照片上试试你的类别",
+    "teach_try_button": "用你的类别解释",
+    "teach_labels": "你的类别",
+    "teach_heatmap": "你的首位类别的 Grad-CAM",
     "tab_logit": "logit 从何而来",
     "logit_caption": (
         "ResNet50 对一个类别的得分是 layer4 上 2048 个通道之和："
@@ -317,6 +361,20 @@ SERVER = {
         "story_aligned": "- Every block's correction points along the signal (cosine ≥ 0): each one reinforces "
         "what came in.",
         "gradient_x": "output of",
+        "teach_name": "Name the class first.",
+        "teach_no_photos": "Add at least one photo (upload, or take a webcam snapshot).",
+        "teach_too_many_classes": "At most {most} classes.",
+        "teach_too_many_photos": "At most {most} photos per class; “{name}” would have more.",
+        "teach_extracting": "Running the frozen backbone on the photos and their mirror images",
+        "teach_training": "Fitting the head",
+        "teach_empty": "No classes yet.",
+        "teach_cannot": "Cannot teach or use this head: {error}",
+        "teach_trained": "**Trained on {classes} classes.** Accuracy on the photos it was fitted on: {train:.0%}.",
+        "teach_held_out": "On the {count} photos left out of a first fit: **{accuracy:.0%}**.",
+        "teach_no_held_out": "(Give every class at least 3 photos to measure accuracy on photos left out.)",
+        "teach_loaded": "Head loaded: {classes}.",
+        "teach_train_first": "Train a head first (or upload one).",
+        "teach_table": "| class | photos |\n| --- | ---: |\n{rows}",
         "gradient_y": "‖∂ logit({name}) / ∂ output‖",
         "kernel_numbers": "The kernel needs 9 numbers, 3 rows of 3.",
         "identity": "identity: x itself (same shape)",
@@ -417,6 +475,20 @@ SERVER = {
         "story_opposing": "- 在 {blocks} 中，修正与信号方向相反（余弦 < 0）：这些块抑制特征。",
         "story_aligned": "- 每个块的修正都与信号同向（余弦 ≥ 0）：每个块都在加强输入的信号。",
         "gradient_x": "输出位置",
+        "teach_name": "请先给类别起名。",
+        "teach_no_photos": "请至少添加一张照片（上传或摄像头快照）。",
+        "teach_too_many_classes": "最多 {most} 个类别。",
+        "teach_too_many_photos": "每个类别最多 {most} 张照片；“{name}”会超出。",
+        "teach_extracting": "正在用冻结的主干处理照片及其镜像",
+        "teach_training": "正在拟合分类头",
+        "teach_empty": "还没有类别。",
+        "teach_cannot": "无法训练或使用这个分类头：{error}",
+        "teach_trained": "**已在 {classes} 个类别上训练。** 在拟合所用照片上的准确率：{train:.0%}。",
+        "teach_held_out": "在第一次拟合时留出的 {count} 张照片上：**{accuracy:.0%}**。",
+        "teach_no_held_out": "（每个类别至少 3 张照片时，才能测量留出照片上的准确率。）",
+        "teach_loaded": "已加载分类头：{classes}。",
+        "teach_train_first": "请先训练一个分类头（或上传一个）。",
+        "teach_table": "| 类别 | 照片 |\n| --- | ---: |\n{rows}",
         "gradient_y": "‖∂ logit({name}) / ∂ 输出‖",
         "kernel_numbers": "卷积核需要 9 个数：3 行，每行 3 个。",
         "identity": "恒等：就是 x 本身（形状相同）",
