@@ -30,6 +30,25 @@ from page_session import PageSession
 PHOTOS = sorted((Path(__file__).resolve().parent.parent / "assets").glob("*.jpg"))
 
 
+def timed(user: User, kind: str, name: str, action) -> None:
+    """Run ``action`` and report it to Locust as one request (an exception is a failure: Gradio's
+    "queue is full" arrives as one)."""
+    start = time.perf_counter()
+    error = None
+    try:
+        action()
+    except Exception as err:
+        error = err
+    user.environment.events.request.fire(
+        request_type=kind,
+        name=name,
+        response_time=(time.perf_counter() - start) * 1000,
+        response_length=0,
+        exception=error,
+        context={},
+    )
+
+
 class Visitor(User):
     wait_time = between(0.5, 2.0)
 
@@ -41,20 +60,7 @@ class Visitor(User):
 
     def call(self, api: str) -> None:
         photo = random.choice(PHOTOS)
-        start = time.perf_counter()
-        error = None
-        try:
-            self.gradio.predict(handle_file(str(photo)), api_name=api)
-        except Exception as err:  # Gradio's "queue is full" arrives as an exception
-            error = err
-        self.environment.events.request.fire(
-            request_type="gradio",
-            name=api,
-            response_time=(time.perf_counter() - start) * 1000,
-            response_length=0,
-            exception=error,
-            context={},
-        )
+        timed(self, "gradio", api, lambda: self.gradio.predict(handle_file(str(photo)), api_name=api))
 
     @task(3)
     def explain(self) -> None:
@@ -79,20 +85,7 @@ class PageVisitor(User):
         self.page.close()
 
     def timed(self, name: str, action) -> None:
-        start = time.perf_counter()
-        error = None
-        try:
-            action()
-        except Exception as err:
-            error = err
-        self.environment.events.request.fire(
-            request_type="page",
-            name=name,
-            response_time=(time.perf_counter() - start) * 1000,
-            response_length=0,
-            exception=error,
-            context={},
-        )
+        timed(self, "page", name, action)
 
     def analyze(self) -> None:
         self.page.trigger("button", "click", image=self.page.upload(random.choice(PHOTOS)))
