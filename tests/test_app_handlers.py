@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resnet import load_image, render
+from resnet import Explainer, load_image, render
 from resnet.explain import upsample_cams
 from resnet.panels import TOP_CHANNELS
+from resnet.teach import backbone_sha256, pooled_features, teach_features, with_head
 from ui.explain_tab import NO_CONTRAST, Analysis, ExplainTab, method_choices
 from ui.files import ScratchFiles
 from ui.live_tab import LiveTab
 from ui.records import output_names
+from ui.teach_tab import TeachTab
 
 EN, ZH = "en", "zh-CN"
 
@@ -196,10 +198,27 @@ def test_the_chinese_page_gets_every_server_text_in_chinese(tab, photos, analyze
 def test_live_frames_get_labels_heatmap_and_a_rate(explainer, files, photos):
     live = LiveTab(explainer, files)
     frame = np.asarray(load_image(photos[0]))  # (H, W, 3) uint8, as the webcam stream delivers
-    first = live.live(frame, 0.0, EN)
+    first = live.live(frame, 0.0, None, False, EN)
     assert first.live_labels == explainer.explain(load_image(photos[0])).label_confidences
     assert Image.open(first.live_heatmap).format == "PNG"
     assert "ms per frame" in first.live_info and "frames/s" not in first.live_info
-    second = live.live(frame, first.live_last, ZH)
+    second = live.live(frame, first.live_last, None, False, ZH)
     assert second.live_last > first.live_last and "帧/秒" in second.live_info
-    assert live.live(None, second.live_last, EN).live_heatmap is None
+    assert live.live(None, second.live_last, None, False, EN).live_heatmap is None
+
+
+def test_live_frames_with_the_visitors_taught_classes(explainer, files, photos):
+    teach = TeachTab(explainer, files)
+    live = LiveTab(explainer, files, explainer_for=teach.explainer_for)
+    frame = np.asarray(load_image(photos[1]))
+    assert "Train a head first" in live.live(frame, 0.0, None, True, EN).live_info
+    rows = {
+        name: pooled_features(explainer, [load_image(p)], mirrored=True)
+        for name, p in zip("ab", photos[:2], strict=True)
+    }
+    head = teach_features(rows, backbone_sha256(explainer.model)).head
+    yours = live.live(frame, 0.0, head, True, EN)
+    expected = Explainer(with_head(explainer.weights, head)).explain(load_image(photos[1]))
+    assert yours.live_labels == expected.label_confidences and set(yours.live_labels) == {"a", "b"}
+    assert max(yours.live_labels, key=yours.live_labels.get) == "b"  # the photo it was taught as "b"
+    assert set(live.live(frame, 0.0, head, False, EN).live_labels) <= set(explainer.weights.categories)

@@ -208,7 +208,7 @@ def test_live_stream_and_clicks_do_not_interfere(client, explainer, photos):
     def stream():
         last = 0.0
         for _ in range(15):
-            answer = live.live(frame, last, "en")
+            answer = live.live(frame, last, None, False, "en")
             last = answer.live_last
             live_results.append(answer.live_labels)
 

@@ -87,14 +87,14 @@ def build_demo(
     """
     files = ScratchFiles()
     batcher = BatchingExplainer(explainer, max_batch) if max_batch > 1 else None
+    teach = TeachTab(explainer, files)
     explain, live, api = (
         ExplainTab(explainer, files, forward_seconds),
-        LiveTab(explainer, files, batcher),
+        LiveTab(explainer, files, batcher, explainer_for=lambda head: teach.explainer_for(head)),
         Api(explainer, files, batcher),
     )
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
     learn = LearnTab(explainer, files)
-    teach = TeachTab(explainer, files)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
@@ -281,6 +281,7 @@ def _live_tab(c: dict) -> None:
                 label=text("live_heatmap"), type="filepath", format="png", interactive=False, height=300
             )
             c["live_labels"] = gr.Label(label=text("live_top5"), num_top_classes=5)
+        c["live_yours"] = gr.Checkbox(False, label=text("live_yours"))
         c["live_info"] = gr.Markdown()
         c["live_last"] = gr.State(0.0)
 
@@ -416,7 +417,7 @@ def _wire(
     page_event(
         c["live_cam"].stream,
         live.live,
-        ("live_cam", "live_last"),
+        ("live_cam", "live_last", "teach_head", "live_yours"),
         LiveFrame,
         gpu=True,
         stream_every=0.1,

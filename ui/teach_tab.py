@@ -75,6 +75,10 @@ class TeachTab:
     def backbone(self) -> str:
         return backbone_sha256(self.explainer.model)
 
+    def explainer_for(self, head: Head) -> Explainer:
+        """The shared backbone with this visitor's head in place of ``fc`` (no copy of the backbone)."""
+        return Explainer(with_head(self.explainer.weights, head, self.backbone), self.explainer.precision)
+
     def add_photos(self, state, name, paths, language, progress=gr.Progress()) -> TeachClasses:  # noqa: B008
         """Photos for class ``name``: their features (and their mirrors') are kept, not the photos."""
         name = (name or "").strip()
@@ -152,8 +156,7 @@ class TeachTab:
         if image_path is None:
             raise gr.Error(say(language, "no_image"))
         image = read_upload(image_path, language)
-        explainer = Explainer(with_head(self.explainer.weights, head, self.backbone), self.explainer.precision)
-        result = explainer.explain(image)
+        result = self.explainer_for(head).explain(image)
         words = legend_words(language)
         caption = render.heatmap_caption(head.classes, result.cam_class, None, words)
         overlay = render.cam_overlay(result.crop, result.cam, caption, words=words)

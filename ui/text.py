@@ -108,6 +108,7 @@ EN = {
     "lesson_channel": "Channel",
     "block_tensors": "x, F(x), shortcut(x) and the output, one channel (red +, blue −)",
     "gradient_plot": "‖gradient of the class score‖ at each block's output",
+    "live_yours": "Use your classes (taught in the Teach tab)",
     "tab_teach": "Teach it new classes",
     "teach_intro": (
         "Teach ResNet50 classes of your own, the way practitioners start (transfer learning): the network stays "
@@ -245,6 +246,7 @@ ZH = {
     "lesson_channel": "通道",
     "block_tensors": "x、F(x)、shortcut(x) 与输出，单个通道（红为正，蓝为负）",
     "gradient_plot": "每个块输出处类别分数梯度的范数",
+    "live_yours": "使用你的类别（在“教它新的类别”标签页中训练）",
     "tab_teach": "教它新的类别",
     "teach_intro": (
         "像实践者那样先做迁移学习，教 ResNet50 认识你自己的类别：网络保持冻结，每张照片（及其镜像）变成 2048 个池化后的 "
