@@ -90,7 +90,7 @@ def build_demo(
     teach = TeachTab(explainer, files)
     explain, live, api = (
         ExplainTab(explainer, files, forward_seconds),
-        LiveTab(explainer, files, batcher, explainer_for=lambda head: teach.explainer_for(head)),
+        LiveTab(explainer, files, batcher, explainer_for=teach.explainer_for),
         Api(explainer, files, batcher),
     )
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
