@@ -35,11 +35,11 @@ def main() -> None:
     tune_allocator()
     live = LiveTab(Explainer(load_weights("random", device=args.device)), ScratchFiles())
     frames = [np.asarray(load_image(p).resize((640, 480))) for p in sorted((ROOT / "assets").glob("*.jpg"))]
-    live.live(frames[0], 0.0, None, False, "en")  # warm-up
-    durations, last, start = [], 0.0, time.perf_counter()
+    live.live(frames[0], None, None, False, 0.6, False, "en")  # warm-up
+    durations, last, start = [], None, time.perf_counter()
     while time.perf_counter() - start < args.seconds:
         begin = time.perf_counter()
-        last = live.live(frames[len(durations) % len(frames)], last, None, False, "en").live_last
+        last = live.live(frames[len(durations) % len(frames)], last, None, False, 0.6, False, "en").live_last
         durations.append(time.perf_counter() - begin)
     elapsed = time.perf_counter() - start
     result = {

@@ -198,27 +198,53 @@ def test_the_chinese_page_gets_every_server_text_in_chinese(tab, photos, analyze
 def test_live_frames_get_labels_heatmap_and_a_rate(explainer, files, photos):
     live = LiveTab(explainer, files)
     frame = np.asarray(load_image(photos[0]))  # (H, W, 3) uint8, as the webcam stream delivers
-    first = live.live(frame, 0.0, None, False, EN)
-    assert first.live_labels == explainer.explain(load_image(photos[0])).label_confidences
+    first = live.live(frame, None, None, False, 0.0, False, EN)
+    expected = explainer.explain(load_image(photos[0]))
+    assert first.live_labels == expected.label_confidences
     assert Image.open(first.live_heatmap).format == "PNG"
     assert "ms per frame" in first.live_info and "frames/s" not in first.live_info
-    second = live.live(frame, first.live_last, None, False, ZH)
-    assert second.live_last > first.live_last and "帧/秒" in second.live_info
-    assert live.live(None, second.live_last, None, False, EN).live_heatmap is None
+    np.testing.assert_allclose(upsample_cams({"g": first.live_last.grid})["g"], expected.cam, atol=1e-6)
+    second = live.live(frame, first.live_last, None, False, 0.0, False, ZH)
+    assert second.live_last.done > first.live_last.done and "帧/秒" in second.live_info
+    assert live.live(None, second.live_last, None, False, 0.0, False, EN).live_heatmap is None
+
+
+def test_live_smoothing_and_class_lock(explainer, files, photos):
+    """The map is an exponential moving average of the 7×7 grids; a locked class stays explained."""
+    live = LiveTab(explainer, files)
+    a, b = (np.asarray(load_image(p)) for p in photos[:2])
+    grid = {
+        i: explainer.gradcam_grid(e, e.cam_class)
+        for i, e in enumerate(explainer.explain(load_image(p)) for p in photos[:2])
+    }
+    first = live.live(a, None, None, False, 0.75, False, EN)
+    np.testing.assert_allclose(first.live_last.grid, grid[0], atol=1e-6)
+    same_class = explainer.explain(load_image(photos[1])).cam_class == first.live_last.cam_class
+    second = live.live(b, first.live_last, None, False, 0.75, False, EN)
+    want = 0.75 * grid[0] + 0.25 * grid[1] if same_class else grid[1]
+    np.testing.assert_allclose(second.live_last.grid, want, atol=1e-6)
+    # Locked: photo b is explained for photo a's class, whatever b's top-1.
+    locked = live.live(b, first.live_last, None, False, 0.0, True, EN)
+    a_class = first.live_last.cam_class
+    assert locked.live_last.cam_class == a_class and "locked on" in locked.live_info
+    b_explained = explainer.explain(load_image(photos[1]))
+    np.testing.assert_allclose(locked.live_last.grid, explainer.gradcam_grid(b_explained, a_class), atol=1e-6)
+    frozen = live.freeze(b)
+    assert np.array_equal(np.asarray(Image.open(frozen.image).convert("RGB")), b)  # lossless PNG of the frame
 
 
 def test_live_frames_with_the_visitors_taught_classes(explainer, files, photos):
     teach = TeachTab(explainer, files)
     live = LiveTab(explainer, files, explainer_for=teach.explainer_for)
     frame = np.asarray(load_image(photos[1]))
-    assert "Train a head first" in live.live(frame, 0.0, None, True, EN).live_info
+    assert "Train a head first" in live.live(frame, None, None, True, 0.0, False, EN).live_info
     rows = {
         name: pooled_features(explainer, [load_image(p)], mirrored=True)
         for name, p in zip("ab", photos[:2], strict=True)
     }
     head = teach_features(rows, backbone_sha256(explainer.model)).head
-    yours = live.live(frame, 0.0, head, True, EN)
+    yours = live.live(frame, None, head, True, 0.0, False, EN)
     expected = Explainer(with_head(explainer.weights, head)).explain(load_image(photos[1]))
     assert yours.live_labels == expected.label_confidences and set(yours.live_labels) == {"a", "b"}
     assert max(yours.live_labels, key=yours.live_labels.get) == "b"  # the photo it was taught as "b"
-    assert set(live.live(frame, 0.0, head, False, EN).live_labels) <= set(explainer.weights.categories)
+    assert set(live.live(frame, None, head, False, 0.0, False, EN).live_labels) <= set(explainer.weights.categories)

@@ -152,6 +152,19 @@ def test_live_tab_streams_without_a_backlog(page):
     print(f"live: {median:.1f} frames/s in the browser")
 
 
+def test_live_view_locks_its_class_and_a_frame_can_be_frozen_for_the_full_analysis(page):
+    page.get_by_role("tab", name="Live webcam").click()
+    page.get_by_label("Lock the explained class").check()
+    page.get_by_role("button", name="Click to Access Webcam").last.click()
+    page.locator("button:has-text('Record'):visible").click()
+    expect(page.get_by_text(re.compile("heatmap locked on"))).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Freeze this frame and analyse it").click()
+    page.locator("button:has-text('Stop'):visible").first.click()
+    page.get_by_role("tab", name="Feature maps").click()
+    expect_explained(page)  # the Explain panel analysed the frozen frame
+    page.screenshot(path=str(ARTIFACTS / "live_locked.png"), full_page=True)
+
+
 def test_server_texts_follow_the_language_chosen_in_settings(page, tmp_path):
     """An English browser switched to 中文 in Settings gets the server's messages and texts in Chinese."""
     page.get_by_text("Settings").click()

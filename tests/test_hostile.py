@@ -206,9 +206,9 @@ def test_live_stream_and_clicks_do_not_interfere(client, explainer, photos):
     live_results, errors = [], []
 
     def stream():
-        last = 0.0
+        last = None
         for _ in range(15):
-            answer = live.live(frame, last, None, False, "en")
+            answer = live.live(frame, last, None, False, 0.0, False, "en")
             last = answer.live_last
             live_results.append(answer.live_labels)
 

@@ -102,7 +102,7 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos)
     assert retarget.view.cam_class == 281
     assert len(call["stage_panel"](retarget.view, "jet", 0.5, "en").stage_gallery) == 4
     frame = np.asarray(load_image(photos[0]))
-    assert call["live"](frame, 0.0, None, False, "en").live_labels
+    assert call["live"](frame, None, None, False, 0.6, True, "en").live_labels
     assert call["faithfulness"](view, "en", progress=progress).view.road is not None
     assert call["sanity"](view, "jet", "en", progress=progress).sanity_text
     assert call["curves"](view, "en", progress=progress).curves_text

@@ -6,21 +6,38 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import gradio as gr
+import numpy as np
 from PIL import Image
 
 from resnet import Explainer, render
 from resnet.batching import BatchingExplainer
+from resnet.explain import upsample_cams
 from resnet.teach import Head
 from ui.files import ScratchFiles
 from ui.text import legend_words, say
 
 
 @dataclass(frozen=True)
+class LiveState:
+    """What a viewer's live view carries from one frame to the next (a few hundred bytes)."""
+
+    done: float = 0.0  # when the previous answer was ready (perf_counter), for the rate
+    grid: np.ndarray | None = None  # (7, 7) smoothed Grad-CAM grid of `cam_class`
+    cam_class: int | None = None  # the class of that grid (held while the class is locked)
+
+
+@dataclass(frozen=True)
 class LiveFrame:
     live_labels: dict[str, float] | None
     live_heatmap: str | None
-    live_last: float  # when this answer was ready (perf_counter), for the next frame's rate
+    live_last: LiveState
     live_info: str
+
+
+@dataclass(frozen=True)
+class Frozen:
+    image: str  # the frame as a PNG: the Explain panel's image, which starts the full analysis
 
 
 class LiveTab:
@@ -37,26 +54,47 @@ class LiveTab:
         self.run = batcher or explainer  # frames of several viewers share forward passes when given
         self.explainer_for = explainer_for
 
-    def live(self, frame, last_done, head, yours, language) -> LiveFrame:
+    def live(self, frame, state, head, yours, smoothing, lock, language) -> LiveFrame:
         """One webcam frame (H, W, 3 uint8): top-5 and Grad-CAM overlay, plus the rate served.
 
-        ``last_done`` (per-session state) is when the previous frame finished, so the rate is
-        the one this session really gets, waiting and transfers included. With ``yours`` and a
-        taught ``head``, the classes are the visitor's (computed alone: a head is never shared).
+        ``state`` (per viewer, see LiveState) makes the view steady: the 7×7 Grad-CAM grid is an
+        exponential moving average, ``smoothing`` the weight of the past (0: none, 0.9: strong);
+        with ``lock`` the heatmap keeps explaining the class it showed when the lock was set,
+        whatever the top-1 of later frames (no model run: another class's map is one product).
+        The rate is the one this viewer really gets, waiting and transfers included. With
+        ``yours`` and a taught ``head``, the classes are the visitor's (computed alone: a head is
+        never shared).
         """
+        state = state or LiveState()
         if frame is None:
-            return LiveFrame(None, None, last_done, "")
+            return LiveFrame(None, None, state, "")
         if yours and (head is None or self.explainer_for is None):
-            return LiveFrame(None, None, last_done, say(language, "teach_train_first"))
+            return LiveFrame(None, None, state, say(language, "teach_train_first"))
         start = time.perf_counter()
-        run, categories = (self.explainer_for(head), head.classes) if yours else (self.run, None)
-        result = run.explain(Image.fromarray(frame).convert("RGB"))
-        words = legend_words(language)
-        categories = categories or self.explainer.weights.categories
-        caption = render.heatmap_caption(categories, result.cam_class, None, words)
-        heatmap = self.files.png(render.cam_overlay(result.crop, result.cam, caption, words=words))
-        done = time.perf_counter()
-        rate = say(language, "live_rate", rate=1 / (done - last_done)) if last_done else ""
-        return LiveFrame(
-            result.label_confidences, heatmap, done, rate + say(language, "live_ms", ms=(done - start) * 1000)
+        explainer, run, categories = (
+            (self.explainer_for(head),) * 2 + (head.classes,)
+            if yours
+            else (self.explainer, self.run, self.explainer.weights.categories)
         )
+        result = run.explain(Image.fromarray(frame).convert("RGB"))
+        locked = lock and state.cam_class is not None and state.cam_class < len(categories)
+        cam_class = state.cam_class if locked else result.cam_class
+        grid = explainer.gradcam_grid(result, cam_class)  # (7, 7) in [0, 1]
+        if state.grid is not None and state.cam_class == cam_class and smoothing > 0:
+            grid = smoothing * state.grid + (1 - smoothing) * grid
+        cam = upsample_cams({"cam": grid.astype(np.float32)})["cam"]  # (224, 224), scaled as the package does
+        words = legend_words(language)
+        caption = render.heatmap_caption(categories, cam_class, None, words)
+        heatmap = self.files.png(render.cam_overlay(result.crop, cam, caption, words=words))
+        done = time.perf_counter()
+        info = say(language, "live_rate", rate=1 / (done - state.done)) if state.done else ""
+        info += say(language, "live_ms", ms=(done - start) * 1000)
+        if locked:
+            info += say(language, "live_locked", name=categories[cam_class])
+        return LiveFrame(result.label_confidences, heatmap, LiveState(done, grid, cam_class), info)
+
+    def freeze(self, frame) -> Frozen:
+        """The frame on screen, for the full analysis on the Explain panel."""
+        if frame is None:
+            raise gr.Error(say(None, "no_image"))
+        return Frozen(self.files.png(Image.fromarray(frame).convert("RGB")))

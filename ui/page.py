@@ -46,7 +46,7 @@ from ui.learn_tab import (
     PresetKernel,
     architecture_table,
 )
-from ui.live_tab import LiveFrame, LiveTab
+from ui.live_tab import Frozen, LiveFrame, LiveTab
 from ui.records import as_outputs, outputs
 from ui.sessions import forget_closed_pages
 from ui.teach_tab import TeachClasses, TeachTab, Trained, TriedHead
@@ -281,9 +281,13 @@ def _live_tab(c: dict) -> None:
                 label=text("live_heatmap"), type="filepath", format="png", interactive=False, height=300
             )
             c["live_labels"] = gr.Label(label=text("live_top5"), num_top_classes=5)
-        c["live_yours"] = gr.Checkbox(False, label=text("live_yours"))
+        with gr.Row():
+            c["live_smoothing"] = gr.Slider(0, 0.95, value=0.6, step=0.05, label=text("live_smoothing"))
+            c["live_lock"] = gr.Checkbox(False, label=text("live_lock"))
+            c["live_yours"] = gr.Checkbox(False, label=text("live_yours"))
+            c["live_freeze"] = gr.Button(text("live_freeze"))
         c["live_info"] = gr.Markdown()
-        c["live_last"] = gr.State(0.0)
+        c["live_last"] = gr.State(None)  # LiveState: the smoothed map and the locked class
 
 
 def _logit_tab(c: dict) -> None:
@@ -417,7 +421,7 @@ def _wire(
     page_event(
         c["live_cam"].stream,
         live.live,
-        ("live_cam", "live_last", "teach_head", "live_yours"),
+        ("live_cam", "live_last", "teach_head", "live_yours", "live_smoothing", "live_lock"),
         LiveFrame,
         gpu=True,
         stream_every=0.1,
@@ -425,6 +429,7 @@ def _wire(
         concurrency_id="live",
         concurrency_limit=max(max_batch, CONCURRENCY),
     )
+    c["live_freeze"].click(as_outputs(live.freeze), c["live_cam"], outputs(Frozen, c), api_visibility="private")
     retarget_inputs = ("view", None, "contrast", "method", "cmap", "alpha")
     for trigger, chosen in (
         ("top5", "top5"),

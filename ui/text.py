@@ -109,6 +109,9 @@ EN = {
     "block_tensors": "x, F(x), shortcut(x) and the output, one channel (red +, blue −)",
     "gradient_plot": "‖gradient of the class score‖ at each block's output",
     "live_yours": "Use your classes (taught in the Teach tab)",
+    "live_smoothing": "Smoothing of the heatmap over frames (0: none)",
+    "live_lock": "Lock the explained class",
+    "live_freeze": "Freeze this frame and analyse it",
     "tab_teach": "Teach it new classes",
     "teach_intro": (
         "Teach ResNet50 classes of your own, the way practitioners start (transfer learning): the network stays "
@@ -247,6 +250,9 @@ ZH = {
     "block_tensors": "x、F(x)、shortcut(x) 与输出，单个通道（红为正，蓝为负）",
     "gradient_plot": "每个块输出处类别分数梯度的范数",
     "live_yours": "使用你的类别（在“教它新的类别”标签页中训练）",
+    "live_smoothing": "热力图在帧间的平滑程度（0：不平滑）",
+    "live_lock": "锁定所解释的类别",
+    "live_freeze": "定格这一帧并完整分析",
     "tab_teach": "教它新的类别",
     "teach_intro": (
         "像实践者那样先做迁移学习，教 ResNet50 认识你自己的类别：网络保持冻结，每张照片（及其镜像）变成 2048 个池化后的 "
@@ -353,6 +359,7 @@ SERVER = {
         "legend_contrast": "for “{a}” and not “{b}”",
         "live_rate": "{rate:.1f} frames/s · ",
         "live_ms": "{ms:.0f} ms per frame on the server",
+        "live_locked": " · heatmap locked on “{name}”",
         "story_intro": "For your image (top-1: **{name}**, {probability:.1%}):",
         "story_strongest": "- The block that changed the signal most is **{block}**: its residual branch F(x) is "
         "{ratio:.2f}× as large as the shortcut x it adds to.",
@@ -471,6 +478,7 @@ SERVER = {
         "legend_contrast": "支持“{a}”而非“{b}”",
         "live_rate": "{rate:.1f} 帧/秒 · ",
         "live_ms": "服务器上每帧 {ms:.0f} 毫秒",
+        "live_locked": " · 热力图锁定在“{name}”",
         "story_intro": "你的图片（第一名：**{name}**，{probability:.1%}）：",
         "story_strongest": "- 改变信号最多的块是 **{block}**：它的残差分支 F(x) 是所加捷径 x 的 {ratio:.2f} 倍。",
         "story_weakest": "- 改变最少的块是 **{block}**（{ratio:.2f} 倍）：在那里捷径几乎原样传递信号。",
