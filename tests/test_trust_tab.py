@@ -97,3 +97,18 @@ def test_nothing_to_check_without_an_image(tabs):
     with pytest.raises(gr.Error, match="No image yet"):
         trust.sanity(None, "jet", EN, progress=NoProgress())
     assert trust.diagnose(None, EN).raw_grid is None
+
+
+def test_occlusion_panel_shows_the_engines_map_and_its_cost(tabs, view, explainer):
+    from resnet.occlusion import occlusion_map
+
+    _, trust = tabs
+    panel = trust.occlusion(view, "en", progress=NoProgress())
+    expected = occlusion_map(explainer, view.explanation.input, view.cam_class)
+    assert f"({expected.forwards} forward passes" in panel.occlusion_text
+    assert f"{float(expected.drop.max()):.3f}" in panel.occlusion_text
+    picture = np.asarray(Image.open(panel.occlusion_image).convert("RGB"), float)
+    crop = np.asarray(view.explanation.crop.convert("RGB"), float)
+    drawn = np.asarray(render.signed_map(expected.drop, 224), float)
+    np.testing.assert_allclose(picture, 0.4 * crop + 0.6 * drawn, atol=1.01)  # the map blended over the crop
+    assert "occlusion map 170" in trust.costs("Grad-CAM", "en")

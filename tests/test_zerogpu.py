@@ -26,7 +26,7 @@ from ui.page import build_demo, launch
 
 WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
 WRAPPED |= {"negative_map", "faithfulness", "features", "lessons", "kernel_lesson", "own_kernel", "block_lesson"}
-WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head"}
+WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion"}
 
 
 def round_trip(value):

@@ -51,7 +51,16 @@ from ui.records import as_outputs, outputs
 from ui.sessions import forget_closed_pages
 from ui.teach_tab import TeachClasses, TeachTab, Trained, TriedHead
 from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, text
-from ui.trust_tab import CURVE_COLOURS, AgreementPanel, CurvesPanel, Diagnosis, NegativeMap, SanityPanel, TrustTab
+from ui.trust_tab import (
+    CURVE_COLOURS,
+    AgreementPanel,
+    CurvesPanel,
+    Diagnosis,
+    NegativeMap,
+    OcclusionPanel,
+    SanityPanel,
+    TrustTab,
+)
 
 STAGES_TAB = "stages"  # the tab an empty layer4 map points to: Grad-CAM of the earlier stages
 LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
@@ -333,6 +342,13 @@ def _trust_tab(c: dict) -> None:
             c["agreement_ranking"] = gr.Dataframe(label=text("agreement_ranking"), interactive=False)
         with gr.Row():
             with gr.Column():
+                c["occlusion_button"] = gr.Button(text("occlusion_button"))
+                c["occlusion_text"] = gr.Markdown()
+            c["occlusion_image"] = gr.Image(
+                label=text("occlusion_image"), type="filepath", format="png", interactive=False, height=240
+            )
+        with gr.Row():
+            with gr.Column():
                 c["diagnosis"] = gr.Markdown()
                 with gr.Row():
                     c["negative_button"] = gr.Button(text("negative_button"), size="sm")
@@ -455,6 +471,7 @@ def _wire(
     agreement_seconds = max(60, round(3 * agreement_forwards() * forward_seconds))
     page_event(c["agreement_button"].click, trust.agreement, ("view", "cmap"), AgreementPanel, gpu=agreement_seconds)
     page_event(c["negative_button"].click, trust.negative_map, ("view", "cmap", "alpha"), NegativeMap, gpu=True)
+    page_event(c["occlusion_button"].click, trust.occlusion, ("view",), OcclusionPanel, gpu=True)
     c["stages_button"].click(lambda: gr.Tabs(selected=STAGES_TAB), None, c["tabs"], api_visibility="private")
     to_layercam = c["layercam_button"].click(lambda: LAYERCAM, None, c["method"], api_visibility="private")
     names = ("view", "any_class", "contrast", "method", "cmap", "alpha")

@@ -165,6 +165,8 @@ EN = {
     "agreement_gallery": "Each method's map, and their consensus (mean)",
     "agreement_matrix": "Pairwise Spearman rank correlation",
     "agreement_ranking": "Ranked by faithfulness (insertion AUC − deletion AUC)",
+    "occlusion_button": "Occlusion sensitivity map",
+    "occlusion_image": "Occlusion sensitivity (red: covering it lowers the score)",
     "raw_grid": "Grad-CAM's 7×7 evidence before the ReLU, un-normalised (red: for, blue: against; one scale for all top-5 classes)",
     "language": "Page language",
     "display_caption": "Colours and opacity of every heatmap on the page.",
@@ -300,6 +302,8 @@ ZH = {
     "agreement_gallery": "各方法的热力图及其共识（平均）",
     "agreement_matrix": "两两之间的 Spearman 秩相关",
     "agreement_ranking": "按忠实度排序（插入 AUC − 删除 AUC）",
+    "occlusion_button": "遮挡敏感度图",
+    "occlusion_image": "遮挡敏感度（红：遮住会降低分数）",
     "raw_grid": "ReLU 之前未归一化的 Grad-CAM 7×7 证据（红：支持，蓝：反对；前 5 个类别共用一个标尺）",
     "language": "页面语言",
     "display_caption": "页面上所有热力图的配色和不透明度。",
@@ -398,7 +402,12 @@ SERVER = {
         "block_numbers": "**{block}**, channel {k}: input x {x_shape} → output {out_shape}; shortcut: {shortcut}.\n\n"
         "| tensor | shape | mean | min | max | ‖·‖ |\n| --- | --- | ---: | ---: | ---: | ---: |\n{rows}",
         "trust_costs": "Cost here: sanity check {sanity:.0f} forward passes (≈ {sanity_s:.0f} s), curves {curves} "
-        "(≈ {curves_s:.0f} s), method comparison {agreement:.0f} (≈ {agreement_s:.0f} s).",
+        "(≈ {curves_s:.0f} s), method comparison {agreement:.0f} (≈ {agreement_s:.0f} s), occlusion map {occlusion} "
+        "(≈ {occlusion_s:.0f} s).",
+        "occlusion_running": "Covering the image with a grey patch, {forwards} positions",
+        "occlusion_done": "**Occlusion sensitivity of “{name}”** ({forwards} forward passes: a 32-pixel grey patch every "
+        "16 pixels): red where covering the image lowers the class's logit, blue where it raises it; the largest "
+        "drop is {most:.3f}.",
         "sanity_running": "Randomizing a private copy of the model, layer by layer",
         "sanity_original": "original",
         "sanity_step": "random up to {layer} · ρ {rho:+.2f} · SSIM {ssim:.2f}",
@@ -511,7 +520,11 @@ SERVER = {
         "block_numbers": "**{block}**，通道 {k}：输入 x {x_shape} → 输出 {out_shape}；捷径：{shortcut}。\n\n"
         "| 张量 | 形状 | 均值 | 最小值 | 最大值 | ‖·‖ |\n| --- | --- | ---: | ---: | ---: | ---: |\n{rows}",
         "trust_costs": "本机成本：合理性检验 {sanity:.0f} 次前向计算（约 {sanity_s:.0f} 秒），曲线 {curves} 次"
-        "（约 {curves_s:.0f} 秒），方法比较 {agreement:.0f} 次（约 {agreement_s:.0f} 秒）。",
+        "（约 {curves_s:.0f} 秒），方法比较 {agreement:.0f} 次（约 {agreement_s:.0f} 秒），遮挡图 {occlusion} 次"
+        "（约 {occlusion_s:.0f} 秒）。",
+        "occlusion_running": "正在用灰色方块遮挡图像，共 {forwards} 个位置",
+        "occlusion_done": "**“{name}”的遮挡敏感度**（{forwards} 次前向计算：32 像素的灰色方块，每 16 像素移动一次）：红色表示遮住该处会"
+        "降低该类别的 logit，蓝色表示会提高；最大下降为 {most:.3f}。",
         "sanity_running": "正在逐层随机化模型的私有副本",
         "sanity_original": "原图",
         "sanity_step": "随机化至 {layer} · ρ {rho:+.2f} · SSIM {ssim:.2f}",

@@ -16,6 +16,7 @@ from PIL import Image
 
 from resnet import Explainer, render
 from resnet.heatmaps import DEFAULT_METHOD, Heatmaps
+from resnet.occlusion import occlusion_forwards, occlusion_map
 from resnet.trust import (
     CURVE_STEPS,
     SURVIVES,
@@ -67,6 +68,12 @@ class NegativeMap:
     heatmap: str | None
 
 
+@dataclass(frozen=True)
+class OcclusionPanel:
+    occlusion_image: str | None  # the map over the crop: red where covering the image lowers the score
+    occlusion_text: str
+
+
 class TrustTab:
     def __init__(self, explainer: Explainer, heatmaps: Heatmaps, files: ScratchFiles, forward_seconds: float = 0.1):
         self.explainer = explainer
@@ -86,6 +93,8 @@ class TrustTab:
             curves_s=2 * (CURVE_STEPS + 1) * self.forward_seconds,
             agreement=agreement_forwards(),
             agreement_s=agreement_forwards() * self.forward_seconds,
+            occlusion=occlusion_forwards(),
+            occlusion_s=occlusion_forwards() * self.forward_seconds,
         )
 
     def sanity(self, view, cmap, language, progress=gr.Progress()) -> SanityPanel:  # noqa: B008
@@ -184,6 +193,22 @@ class TrustTab:
         caption = say(language, "against", name=self.categories[view.cam_class])
         picture = overlay_picture(self.categories, view, cam, cmap, alpha, language, caption=caption)
         return NegativeMap(replace(view, cam=cam), self.files.png(picture))
+
+    def occlusion(self, view, language, progress=gr.Progress()) -> OcclusionPanel:  # noqa: B008
+        """Occlusion sensitivity of the explained class: a grey patch slid over the image, batched passes."""
+        _require(view, language)
+        progress(0, desc=say(language, "occlusion_running", forwards=occlusion_forwards()))
+        result = occlusion_map(self.explainer, view.explanation.input, view.cam_class)
+        picture = render.signed_map(result.drop, 224)
+        blended = Image.blend(view.explanation.crop.convert("RGB"), picture, 0.6)
+        text = say(
+            language,
+            "occlusion_done",
+            name=self.categories[view.cam_class],
+            forwards=result.forwards,
+            most=float(result.drop.max()),
+        )
+        return OcclusionPanel(self.files.png(blended), text)
 
     def _overlay(self, view, cam: np.ndarray, cmap: str, language: str | None) -> Image.Image:
         return overlay_picture(self.categories, view, cam, cmap, 0.5, language)
