@@ -347,14 +347,20 @@ def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[list[BlockStat
     if stats is None:
         return layer(x)
     for i, block in enumerate(layer):
-        shortcut = x if block.downsample is None else block.downsample(x)
-        out = block.relu(block.bn1(block.conv1(x)))
-        out = block.relu(block.bn2(block.conv2(out)))
-        residual = block.bn3(block.conv3(out))  # F(x)
+        residual, shortcut = block_branches(block, x)
         for image_stats, r, s in zip(stats, residual.detach(), shortcut.detach(), strict=True):
             image_stats.append(_block_stats(f"{name}.{i}", r, s))
         x = block.relu(residual + shortcut)
     return x
+
+
+def block_branches(block: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A torchvision bottleneck's two branches on ``x``: (F(x), shortcut(x)); the block's output
+    is ``block.relu(F(x) + shortcut(x))``."""
+    shortcut = x if block.downsample is None else block.downsample(x)
+    out = block.relu(block.bn1(block.conv1(x)))
+    out = block.relu(block.bn2(block.conv2(out)))
+    return block.bn3(block.conv3(out)), shortcut
 
 
 def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> BlockStats:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from .explain import Explainer, check_class
+from .explain import Explainer, block_branches, check_class
 
 PRESET_KERNELS = {  # 3×3 kernels a reader can start from; applied to the grey-level crop
     "edges": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
@@ -148,10 +148,7 @@ def open_block(explainer: Explainer, x: np.ndarray, name: str) -> OpenBlock:
             layer = getattr(m, layer_name)
             for i, block in enumerate(layer):
                 if (layer_name, str(i)) == (stage, index):
-                    shortcut = h if block.downsample is None else block.downsample(h)
-                    f = block.relu(block.bn1(block.conv1(h)))
-                    f = block.relu(block.bn2(block.conv2(f)))
-                    residual = block.bn3(block.conv3(f))
+                    residual, shortcut = block_branches(block, h)
                     out = block.relu(residual + shortcut)
                     projection = None
                     if block.downsample is not None:

@@ -12,11 +12,13 @@ import ctypes
 import ctypes.util
 import threading
 import time
+from functools import lru_cache
 
 _M_TRIM_THRESHOLD = -1  # glibc mallopt parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
 
 
+@lru_cache(maxsize=1)
 def _glibc():
     """glibc's functions, or None where libc is another one."""
     try:

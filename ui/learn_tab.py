@@ -123,7 +123,7 @@ class LearnTab:
         pictures = render.histograms({"conv1": stem.conv, "bn1": stem.bn, "relu": stem.relu})
         return Lessons(
             **vars(self.kernel_lesson(view, kernel, language, stem)),
-            **vars(self.own_kernel(view, numbers, language)),
+            **vars(self.own_kernel(view, numbers, language, stem)),
             **vars(self.block_lesson(view, block, channel, language)),
             kernels=self.files.png(self.kernel_picture),
             histograms=self.files.png(pictures),
@@ -160,7 +160,7 @@ class LearnTab:
     def preset(self, name) -> PresetKernel:
         return PresetKernel.of(name)
 
-    def own_kernel(self, view, numbers, language) -> OwnKernel:
+    def own_kernel(self, view, numbers, language, stem=None) -> OwnKernel:
         if view is None:
             return OwnKernel(None, "")
         try:
@@ -170,7 +170,7 @@ class LearnTab:
         image = lessons.grey(np.asarray(view.explanation.crop))  # (224, 224) in [0, 1]
         result = lessons.apply_kernel(image, kernel)
         window = lessons.conv_window(image, kernel, 112, 112)
-        stem = lessons.stem(self.explainer, view.explanation.input)
+        stem = stem or lessons.stem(self.explainer, view.explanation.input)
         shapes = "\n".join(
             f"| {r['layer']} | {r['kernel']} | {r['stride']} | {r['padding']} | {r['input']} | "
             f"⌊({r['input']} + 2·{r['padding']} − {r['kernel']}) / {r['stride']}⌋ + 1 = **{r['formula']}** | {r['real']} |"
