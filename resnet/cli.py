@@ -1,5 +1,6 @@
 """Command line: ``python -m resnet explain IMAGE [IMAGE ...] --out DIR [options]``, and
-``python -m resnet teach DATA_DIR --out HEAD.safetensors`` (new classes; ``explain --head``).
+``python -m resnet teach DATA_DIR --out HEAD.safetensors`` (new classes; ``explain --head``), and
+``python -m resnet video VIDEO [...] --out DIR`` (see ``video_cli``).
 
 Per image NAME it writes ``NAME_cam.png`` (overlay with legend), ``NAME_<stage>.png``
 (feature-map grids), ``NAME.json`` (top-5, weights, explained class, ...) and ``NAME.npz``
@@ -32,6 +33,7 @@ from .report import build_report
 from .runtime import tune_allocator
 from .teach import MAX_CLASSES, MIN_CLASSES, load_head, save_head, teach, with_head
 from .trust import CURVE_BASELINE, CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
+from .video_cli import add_video_parser, video_command
 from .weights import DEFAULT_SPEC, PRETRAINED, RANDOM_SPEC, SPEC_ENV, LoadedWeights, load_weights
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}  # walked in folders
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     taught.add_argument("--out", type=Path, required=True, help="the head file to write (.safetensors)")
     add_model_flags(taught)
+    add_video_parser(commands, add_model_flags)
     return parser
 
 
@@ -374,4 +377,5 @@ def teach_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tune_allocator()
-    return teach_command(args) if args.command == "teach" else explain_command(args)
+    commands = {"explain": explain_command, "teach": teach_command, "video": video_command}
+    return commands[args.command](args)

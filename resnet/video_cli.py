@@ -1,0 +1,172 @@
+"""``python -m resnet video VIDEO [...] --out DIR [--fps F] [--method M] [--batch-size N]``.
+
+Per clip NAME it writes ``NAME_cam.mp4`` (H.264: the Grad-CAM overlay and the top-1 on every
+explained frame), ``NAME_frames.csv`` (frame, time_s, top1_index, top1_name, probability) and
+``NAME.npz`` (``frame_index`` (F,) int64, ``time_s`` (F,) float64, ``logits`` (F, K) float32),
+then ``NAME.json`` (what was done, with which options; written last, so a re-run skips clips
+already done). A bad clip is reported and skipped; exit 1 if any clip failed, 2 if none ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .explain import Explainer
+from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
+from .teach import load_head, with_head
+from .video import (
+    MAX_SECONDS,
+    VIDEO_SUFFIXES,
+    Limits,
+    OverlayWriter,
+    VideoError,
+    VideoReader,
+    expected_frames,
+    explain_frames,
+    overlay_frame,
+    sampling_rate,
+)
+from .weights import load_weights
+
+
+def add_video_parser(commands, add_model_flags) -> None:
+    video = commands.add_parser("video", help="Grad-CAM overlay video, per-frame top-1 and logits for clips")
+    video.add_argument("videos", nargs="+", type=Path, help="video files and/or folders (walked recursively)")
+    video.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    video.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="frames explained per second of video (default: the clip's rate, at most 10; 0: every frame)",
+    )
+    add_model_flags(video)
+    video.add_argument("--method", default=DEFAULT_METHOD, help=f"CAM method: {', '.join(METHODS)}")
+    video.add_argument("--batch-size", type=int, default=8, help="frames per forward pass (default 8)")
+    video.add_argument(
+        "--max-seconds", type=float, default=MAX_SECONDS, help=f"longest clip accepted (default {MAX_SECONDS:.0f})"
+    )
+    video.add_argument("--no-resume", action="store_true", help="redo clips an earlier run already finished")
+    video.add_argument("--head", type=Path, default=None, help="explain the classes of a taught head")
+
+
+def collect_videos(inputs: list[Path]) -> list[tuple[Path, str]]:
+    """(clip, output name) pairs: files as given, folders walked in sorted order; names made unique."""
+    found: list[tuple[Path, str]] = []
+    for item in inputs:
+        if item.is_dir():
+            for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES):
+                found.append((path, "__".join(path.relative_to(item).with_suffix("").parts)))
+        else:
+            found.append((item, item.stem))
+    seen: dict[str, int] = {}
+    unique = []
+    for path, stem in found:
+        seen[stem] = seen.get(stem, 0) + 1
+        unique.append((path, stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
+    return unique
+
+
+def explain_video(
+    path: Path, stem: str, out: Path, explainer: Explainer, heatmaps: Heatmaps, args, options: dict, progress
+) -> dict:
+    """Explain one clip into its four files; return its record (raises VideoError)."""
+    reader = VideoReader(path, Limits(seconds=args.max_seconds))
+    rate = sampling_rate(reader.info, args.fps)
+    rows, logits = [], []
+    with OverlayWriter(out / f"{stem}_cam.mp4", rate) as writer:
+        for explained in explain_frames(
+            reader.frames(args.fps), explainer, heatmaps, options["method"], args.batch_size
+        ):
+            writer.write(overlay_frame(explained))
+            best = explained.explanation.top5[0]
+            rows.append((explained.frame.index, explained.frame.time_s, best.index, best.name, best.probability))
+            logits.append(explained.explanation.logits)
+            progress.update(1)
+    with open(out / f"{stem}_frames.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["frame", "time_s", "top1_index", "top1_name", "probability"])
+        writer.writerows((i, f"{t:.6f}", k, name, f"{p:.6f}") for i, t, k, name, p in rows)
+    np.savez(
+        out / f"{stem}.npz",
+        frame_index=np.array([r[0] for r in rows], dtype=np.int64),
+        time_s=np.array([r[1] for r in rows], dtype=np.float64),
+        logits=np.stack(logits).astype(np.float32),
+    )
+    record = {
+        "video": str(path),
+        "frames": len(rows),
+        "fps_explained": rate,
+        "clip": {
+            "fps": reader.info.fps,
+            "duration_s": reader.info.duration_s,
+            "width": reader.info.width,
+            "height": reader.info.height,
+            "rotation": reader.info.rotation,
+            "codec": reader.info.codec,
+        },
+        "stopped_early": reader.stopped,
+        "options": options,
+        "files": [f"{stem}_cam.mp4", f"{stem}_frames.csv", f"{stem}.npz"],
+    }
+    (out / f"{stem}.json").write_text(json.dumps(record, indent=2))  # written last: marks the clip done
+    return record
+
+
+def finished(out: Path, stem: str, path: Path, options: dict) -> dict | None:
+    """The record of an earlier run of this clip with these options, if all its files are there."""
+    try:
+        record = json.loads((out / f"{stem}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    same = record.get("video") == str(path) and record.get("options") == options
+    return record if same and all((out / name).exists() for name in record.get("files", [])) else None
+
+
+def video_command(args: argparse.Namespace) -> int:
+    try:
+        weights = load_weights(args.weights, device=args.device)
+        if args.head is not None:
+            weights = with_head(weights, load_head(args.head))
+        explainer = Explainer(weights, precision=args.precision)
+        method = method_named(args.method).label
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if weights.warning:
+        print(f"warning: {weights.warning}", file=sys.stderr)
+    print(f"using {weights.describe()}", file=sys.stderr)
+    clips = collect_videos(args.videos)
+    if not clips:
+        print("error: no videos found (looked for " + ", ".join(sorted(VIDEO_SUFFIXES)) + ")", file=sys.stderr)
+        return 2
+    options = {"fps": args.fps, "method": method, "head": None if args.head is None else str(args.head)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    heatmaps = Heatmaps(explainer)
+    failures, done = 0, 0
+    for path, stem in clips:
+        if not args.no_resume and finished(args.out, stem, path, options):
+            print(f"{path}: already done in {args.out} (resuming)", file=sys.stderr)
+            done += 1
+            continue
+        try:
+            total = expected_frames(VideoReader(path, Limits(seconds=args.max_seconds)).info, args.fps)
+            with tqdm(total=total, unit="frame", desc=path.name, file=sys.stderr, disable=None) as progress:
+                record = explain_video(path, stem, args.out, explainer, heatmaps, args, options, progress)
+        except (VideoError, OSError) as err:
+            failures += 1
+            print(f"error: {path}: {err}", file=sys.stderr)
+            continue
+        done += 1
+        if record["stopped_early"]:
+            print(f"warning: {path}: {record['stopped_early']}", file=sys.stderr)
+        print(f"{path}: {record['frames']} frames -> {args.out / stem}_cam.mp4")
+    if done == 0:
+        return 2
+    return 1 if failures else 0
