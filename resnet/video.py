@@ -197,7 +197,8 @@ def _decoded(container, stream, codec: str, stop: Callable[[str], None]) -> Iter
 
 
 def _detail(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
+    """FFmpeg's reason without the file's path (a server's temp path means nothing to a visitor)."""
+    text = (getattr(err, "strerror", None) or str(err)).strip() or type(err).__name__
     return text if len(text) <= 160 else text[:157] + "..."
 
 
