@@ -26,6 +26,7 @@ MAX_SECONDS = 60.0  # longest clip explained (the page and the CLI's default)
 MAX_BYTES = 50 * 2**20  # largest file
 MAX_FRAME_PIXELS = 3840 * 2160  # 4K; larger frames are refused before decoding
 DEFAULT_MAX_FPS = 10.0  # frames explained per second of video unless asked otherwise
+BATCH_SIZE = 8  # frames per forward pass
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".webm", ".mov", ".avi", ".mkv"}  # walked in folders by the CLI
 OVERLAY_SIZE = 448  # output frames: the model's 224×224 crop at twice its size, plus the legend
 
@@ -214,7 +215,7 @@ def explain_frames(
     explainer: Explainer,
     heatmaps: Heatmaps | None = None,
     method: str = DEFAULT_METHOD,
-    batch_size: int = 8,
+    batch_size: int = BATCH_SIZE,
 ) -> Iterator[ExplainedFrame]:
     """Explain frames in batches of ``batch_size`` (one forward pass each, ``Explainer.explain_batch``)."""
     batch: list[Frame] = []

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from clips import write_clip
 
 from resnet import load_image
 
@@ -277,3 +278,43 @@ def test_learn_tab_lessons_follow_the_photo_and_the_controls(page):
     page.get_by_role("option", name="blur").click()
     expect(page.get_by_role("cell", name="+0.111", exact=True)).to_have_count(9, timeout=WAIT_MS)  # the blur kernel
     page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)
+
+
+def test_video_tab_explains_an_uploaded_clip_and_opens_a_frame(page, tmp_path):
+    clip = write_clip(tmp_path / "walk.mp4", seconds=2.0, fps=10)
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video_in input[type=file]").set_input_files(str(clip))
+    page.get_by_role("button", name="Explain video").click()
+    expect(page.get_by_text(re.compile(r"Explained 20 frames"))).to_be_visible(timeout=WAIT_MS)
+    video = page.locator("#video_cam video")
+    expect(video).to_have_attribute("src", re.compile("resnet50-video-.*\\.mp4"), timeout=WAIT_MS)
+    # The browser itself plays the H.264 file: it knows its length once it has read it.
+    page.wait_for_function("document.querySelector('#video_cam video').readyState >= 1", timeout=WAIT_MS)
+    assert page.evaluate("document.querySelector('#video_cam video').duration") == pytest.approx(2.0, abs=0.2)
+    expect(page.locator("#video_timeline canvas, #video_timeline svg").first).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#video_legend .chart-legend")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Frame 1 of 20 explained"))).to_be_visible(timeout=WAIT_MS)
+    page.screenshot(path=str(ARTIFACTS / "video.png"), full_page=True)
+    page.get_by_role("button", name="Analyse this frame in full (Explain panel)").click()
+    page.get_by_role("tab", name="Feature maps").click()
+    expect_explained(page)  # the Explain panel analysed the frame
+
+
+def test_video_tab_stop_cancels_a_long_clip(page, tmp_path):
+    clip = write_clip(tmp_path / "long.mp4", seconds=30.0, fps=10, size=(320, 240))  # 300 frames: half a minute here
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video_in input[type=file]").set_input_files(str(clip))
+    page.get_by_role("button", name="Explain video").click()
+    expect(page.locator("#video_status p")).to_have_text(re.compile(r"\d+ of about 300 frames"), timeout=WAIT_MS)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    time.sleep(1.5)  # a batch that had started when Stop was clicked still finishes
+    status = page.locator("#video_status p").inner_text()
+    time.sleep(4)  # several batches' time: a clip still being explained would have moved on
+    assert page.locator("#video_status p").inner_text() == status and "of about 300" in status
+    expect(page.locator("#video_cam video")).to_have_count(0)
+    # The server is free again: the next clip is explained at once.
+    short = write_clip(tmp_path / "short.mp4", seconds=1.0, fps=5)
+    page.locator("#video_in button[aria-label='Clear'], #video_in button[title='Clear']").first.click()
+    page.locator("#video_in input[type=file]").set_input_files(str(short))
+    page.get_by_role("button", name="Explain video").click()
+    expect(page.get_by_text(re.compile(r"Explained 5 frames"))).to_be_visible(timeout=20_000)  # not 30 s behind

@@ -8,12 +8,14 @@ through exactly that round trip, with the values Gradio really passes.
 
 from __future__ import annotations
 
+import inspect
 import pickle
 
 import gradio as gr
 import numpy as np
 import pytest
 import spaces
+from clips import write_clip
 from gradio_client import Client, handle_file
 from spaces.zero.gradio import GradioPartialContext
 
@@ -26,7 +28,7 @@ from ui.page import build_demo, launch
 
 WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
 WRAPPED |= {"negative_map", "faithfulness", "features", "lessons", "kernel_lesson", "own_kernel", "block_lesson"}
-WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion"}
+WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion", "explain_video", "open_frame"}
 
 
 def round_trip(value):
@@ -43,6 +45,14 @@ class ZeroGpuLike:
         def worker_call(*args, **kwargs):
             args, kwargs, _ = round_trip((args, kwargs, GradioPartialContext.get()))
             return round_trip(fn(*args, **kwargs))
+
+        def worker_stream(*args, **kwargs):  # a generator: each yielded value comes back pickled
+            args, kwargs, _ = round_trip((args, kwargs, GradioPartialContext.get()))
+            for value in fn(*args, **kwargs):
+                yield round_trip(value)
+
+        if inspect.isgeneratorfunction(fn):
+            worker_call = worker_stream
 
         worker_call.__wrapped__ = fn  # Gradio reads the signature (request, progress) through this
         self.wrapped[fn.__name__] = (worker_call, duration)
@@ -81,7 +91,8 @@ def test_api_calls_survive_the_round_trip_with_gradios_request(zero, explainer, 
     assert client.predict(handle_file(str(photos[2])), api_name="/predict")["top5"][0]["name"] == labels["label"]
 
 
-def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos):
+def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos, tmp_path):
+    clip = write_clip(tmp_path / "clip.mp4", seconds=1.0, fps=4)
     on_gpu, _ = zero
     call = {name: fn for name, (fn, _) in on_gpu.wrapped.items()}
     progress = gr.Progress(track_tqdm=True)  # what Gradio passes for a progress bar
@@ -108,6 +119,9 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos)
     assert call["curves"](view, "en", progress=progress).curves_text
     assert call["negative_map"](view, "jet", 0.5, "en").heatmap
     assert len(call["agreement"](view, "jet", "en", progress=progress).agreement_gallery) == 8
+    video = list(call["explain_video"](str(clip), 4, None, False, "en", progress=progress))[-1]
+    assert len(pickle.dumps(video.video_run)) < 10_000 and len(video.video_run.frame_index) == 4
+    assert call["open_frame"](video.video_run, 3, None, "en").video_frame_labels
 
 
 def test_slow_methods_ask_for_longer_gpu_slots(zero, photos):

@@ -7,10 +7,11 @@ page's language as its last input (``LANGUAGE_JS``), so server texts follow the 
 from __future__ import annotations
 
 import contextlib
+import inspect
 
 import gradio as gr
 
-from resnet import Explainer, render
+from resnet import Explainer, render, video
 from resnet.architecture import blocks_per_stage
 from resnet.batching import BatchingExplainer
 from resnet.heatmaps import DEFAULT_METHOD, method_named
@@ -47,7 +48,7 @@ from ui.learn_tab import (
     architecture_table,
 )
 from ui.live_tab import Frozen, LiveFrame, LiveTab
-from ui.records import as_outputs, outputs
+from ui.records import as_output_stream, as_outputs, outputs
 from ui.sessions import forget_closed_pages
 from ui.teach_tab import TeachClasses, TeachTab, Trained, TriedHead
 from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, text
@@ -61,10 +62,11 @@ from ui.trust_tab import (
     SanityPanel,
     TrustTab,
 )
+from ui.video_tab import VideoAnalysis, VideoFrame, VideoTab
 
 STAGES_TAB = "stages"  # the tab an empty layer4 map points to: Grad-CAM of the earlier stages
 LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
-MAX_FILE_SIZE = "20mb"  # uploads larger than this are refused by the server
+MAX_FILE_SIZE = f"{video.MAX_BYTES // 2**20}mb"  # uploads larger than this are refused by the server (clips)
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
 CONCURRENCY = 2  # page analyses computed at once (the model is shared, threads are safe)
 MAX_BATCH = 8  # API requests / live frames in flight at once, batched into shared forward passes
@@ -104,6 +106,7 @@ def build_demo(
     )
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
     learn = LearnTab(explainer, files)
+    clips = VideoTab(explainer, files, explainer_for=teach.explainer_for)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
@@ -123,6 +126,7 @@ def build_demo(
                 )
             _blocks_tab(c, explainer)
             _live_tab(c)
+            _video_tab(c)
             with gr.Tab(text("tab_learn")):
                 gr.Markdown(text("learn_intro"))
                 c["learn_table"] = gr.Markdown(architecture_table(explain.parts, None))
@@ -132,6 +136,7 @@ def build_demo(
             _trust_tab(c)
             _teach_tab(c)
         _wire(demo, c, explain, live, api, trust, learn, teach, on_gpu, max_batch, forward_seconds)
+        _wire_video(c, clips, on_gpu, forward_seconds)
         forget_closed_pages(demo)
     for name, component in c.items():  # tests and the load test find components by name
         if hasattr(component, "elem_id") and component.elem_id is None:
@@ -299,6 +304,37 @@ def _live_tab(c: dict) -> None:
         c["live_last"] = gr.State(None)  # LiveState: the smoothed map and the locked class
 
 
+def _video_tab(c: dict) -> None:
+    picture = {"type": "filepath", "format": "png", "interactive": False}
+    with gr.Tab(text("tab_video")):
+        gr.Markdown(text("video_caption"))
+        with gr.Row():
+            with gr.Column():
+                # include_audio: otherwise Gradio strips the sound with a system ffmpeg, which the app does not need
+                c["video_in"] = gr.Video(
+                    label=text("video_in"), sources=["upload", "webcam"], include_audio=True, height=300
+                )
+                c["video_fps"] = gr.Slider(1, 10, value=video.DEFAULT_MAX_FPS, step=1, label=text("video_fps"))
+                c["video_yours"] = gr.Checkbox(False, label=text("video_yours"))
+                with gr.Row():
+                    c["video_button"] = gr.Button(text("video_button"), variant="primary")
+                    c["video_stop"] = gr.Button(text("video_stop"), variant="stop")
+                c["video_status"] = gr.Markdown()
+            c["video_cam"] = gr.Video(label=text("video_cam"), interactive=False, height=400)
+        c["video_timeline"] = gr.LinePlot(
+            x="time_s", y="probability", color="class", height=260, label=text("video_timeline"), sort="x"
+        )
+        c["video_legend"] = gr.HTML()  # Gradio 6.31 draws no legend entries for this chart
+        c["video_frame"] = gr.Slider(0, 1, value=0, step=1, label=text("video_frame"), interactive=False)
+        with gr.Row():
+            c["video_frame_heatmap"] = gr.Image(label=text("video_frame_heatmap"), height=280, **picture)
+            with gr.Column():
+                c["video_frame_labels"] = gr.Label(label=text("video_frame_labels"), num_top_classes=5)
+                c["video_frame_info"] = gr.Markdown()
+                c["video_analyse"] = gr.Button(text("video_analyse"), size="sm")
+        c["video_run"] = gr.State(None, time_to_live=3600)  # VideoRun: where the explained frames are
+
+
 def _logit_tab(c: dict) -> None:
     with gr.Tab(text("tab_logit")):
         gr.Markdown(text("logit_caption"))
@@ -382,6 +418,21 @@ def legend_html(colours: dict[str, str]) -> str:
     return '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
 
 
+def page_events(c: dict, on_gpu):
+    """``page_event(trigger, fn, names, record, gpu=False, **kwargs)``: a private event of the page
+    whose inputs are the named components and, last, the page's language, and whose outputs are
+    ``record``'s. ``gpu``: False, True, or a duration hint for ``on_gpu``. A generator ``fn``
+    streams its records (and can be cancelled at each ``yield``)."""
+
+    def page_event(trigger, fn, names: tuple[str, ...], record: type, gpu=False, **kwargs):
+        wrap = as_output_stream if inspect.isgeneratorfunction(fn) else as_outputs
+        handler = wrap(fn if gpu is False else on_gpu(fn, duration=None if gpu is True else gpu))
+        inputs = [c[name] for name in (*names, "language")]
+        return trigger(handler, inputs, outputs(record, c), js=LANGUAGE_JS, api_visibility="private", **kwargs)
+
+    return page_event
+
+
 def _wire(
     demo: gr.Blocks,
     c: dict,
@@ -400,13 +451,7 @@ def _wire(
     def inputs(*names: str) -> list:
         return [c[name] for name in names]
 
-    def page_event(trigger, fn, names: tuple[str, ...], record: type, gpu=False, **kwargs):
-        """A private event whose last input is the page's language. ``gpu``: False, True, or a duration hint."""
-        handler = as_outputs(fn if gpu is False else on_gpu(fn, duration=None if gpu is True else gpu))
-        return trigger(
-            handler, inputs(*names, "language"), outputs(record, c), js=LANGUAGE_JS, api_visibility="private", **kwargs
-        )
-
+    page_event = page_events(c, on_gpu)
     page_texts = as_outputs(explain.page_texts)
     loaded = demo.load(page_texts, c["language"], outputs(PageTexts, c), js=WATCH_LANGUAGE_JS, api_visibility="private")
     page_event(loaded.then, trust.diagnose, ("view",), Diagnosis)
@@ -515,6 +560,24 @@ def _wire(
     for trigger in (c["lesson_block_choice"].input, c["lesson_channel"].release):
         block_inputs = ("view", "lesson_block_choice", "lesson_channel")
         page_event(trigger, learn.block_lesson, block_inputs, BlockLesson, gpu=True)
+
+
+def _wire_video(c: dict, clips: VideoTab, on_gpu, forward_seconds: float) -> None:
+    """The Video tab's events: one clip explained at a time on the server; Stop cancels it."""
+    event = page_events(c, on_gpu)
+    most_frames = video.MAX_SECONDS * video.DEFAULT_MAX_FPS
+    explaining = event(
+        c["video_button"].click,
+        clips.explain_video,
+        ("video_in", "video_fps", "teach_head", "video_yours"),
+        VideoAnalysis,
+        gpu=max(60, round(3 * most_frames * forward_seconds)),
+        concurrency_id="video",
+        concurrency_limit=1,
+    )
+    c["video_stop"].click(None, None, None, cancels=[explaining], api_visibility="private")
+    event(c["video_frame"].release, clips.open_frame, ("video_run", "video_frame", "teach_head"), VideoFrame, gpu=True)
+    event(c["video_analyse"].click, clips.analyse_frame, ("video_run", "video_frame"), Frozen)
 
 
 def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, **kwargs) -> None:

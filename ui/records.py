@@ -33,8 +33,23 @@ def as_outputs(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def handler(*args, **kwargs):
-        record = fn(*args, **kwargs)
-        values = tuple(getattr(record, name) for name in output_names(type(record)))
-        return values[0] if len(values) == 1 else values  # Gradio takes a lone output's value as is
+        return _values(fn(*args, **kwargs))
 
     return handler
+
+
+def as_output_stream(fn: Callable) -> Callable:
+    """``as_outputs`` for a generator handler (each yielded record becomes one update): Gradio
+    streams it, and an event that cancels it stops it at its next ``yield``."""
+
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        for record in fn(*args, **kwargs):
+            yield _values(record)
+
+    return handler
+
+
+def _values(record):
+    values = tuple(getattr(record, name) for name in output_names(type(record)))
+    return values[0] if len(values) == 1 else values  # Gradio takes a lone output's value as is

@@ -14,6 +14,7 @@ import gradio as gr
 from resnet.preprocess import IMAGE_ERRORS
 from resnet.render import ENGLISH as ENGLISH_LEGEND
 from resnet.render import LegendWords, can_draw
+from resnet.video import BATCH_SIZE, MAX_BYTES, MAX_SECONDS, VIDEO_ERRORS
 
 EN = {
     "intro": (
@@ -112,6 +113,26 @@ EN = {
     "live_smoothing": "Smoothing of the heatmap over frames (0: none)",
     "live_lock": "Lock the explained class",
     "live_freeze": "Freeze this frame and analyse it",
+    "tab_video": "Video",
+    "video_caption": (
+        f"Upload a clip (MP4, WebM, MOV or AVI) or record one with your webcam, then press **Explain video**. "
+        f"Its frames are sampled (at most the rate you choose), explained in batches of {BATCH_SIZE}, and you get a "
+        "video with the Grad-CAM overlay and the top-1 class on every explained frame, a timeline of the most "
+        "likely classes, and any frame opened in full. "
+        f"**Limits:** {MAX_SECONDS:.0f} s and {MAX_BYTES // 2**20} MB per clip; frames up to 4K. One clip is "
+        "explained at a time on this server (others wait in line); **Stop** ends it after the current batch."
+    ),
+    "video_in": "Your clip",
+    "video_fps": "Frames explained per second of video (at most; a slower clip keeps all its frames)",
+    "video_yours": "Use your classes (taught in the Teach tab)",
+    "video_button": "Explain video",
+    "video_stop": "Stop",
+    "video_cam": "Grad-CAM and top-1 on every explained frame",
+    "video_timeline": "Probability of the most likely classes over time",
+    "video_frame": "Open an explained frame",
+    "video_frame_heatmap": "That frame's Grad-CAM",
+    "video_frame_labels": "That frame's top-5",
+    "video_analyse": "Analyse this frame in full (Explain panel)",
     "tab_teach": "Teach it new classes",
     "teach_intro": (
         "Teach ResNet50 classes of your own, the way practitioners start (transfer learning): the network stays "
@@ -255,6 +276,25 @@ ZH = {
     "live_smoothing": "热力图在帧间的平滑程度（0：不平滑）",
     "live_lock": "锁定所解释的类别",
     "live_freeze": "定格这一帧并完整分析",
+    "tab_video": "视频",
+    "video_caption": (
+        "上传一段视频（MP4、WebM、MOV 或 AVI）或用摄像头录制一段，然后点击 **解释视频**。"
+        f"视频帧按你选择的速率（上限）抽取，每 {BATCH_SIZE} 帧一批进行解释；你会得到一段在每个被解释的帧上叠加 Grad-CAM "
+        "和第一名类别的视频、最可能类别的时间线，并可完整打开任意一帧。"
+        f"**限制：** 每段不超过 {MAX_SECONDS:.0f} 秒、{MAX_BYTES // 2**20} MB；帧最大 4K。本服务器一次只解释一段视频"
+        "（其他请求排队）；**停止** 会在当前批次结束后中止。"
+    ),
+    "video_in": "你的视频",
+    "video_fps": "每秒视频解释的帧数（上限；较慢的视频保留全部帧）",
+    "video_yours": "使用你的类别（在“教它新的类别”标签页中训练）",
+    "video_button": "解释视频",
+    "video_stop": "停止",
+    "video_cam": "每个被解释的帧上的 Grad-CAM 与第一名",
+    "video_timeline": "最可能的类别的概率随时间变化",
+    "video_frame": "打开一个被解释的帧",
+    "video_frame_heatmap": "该帧的 Grad-CAM",
+    "video_frame_labels": "该帧的前 5 名",
+    "video_analyse": "完整分析这一帧（解释面板）",
     "tab_teach": "教它新的类别",
     "teach_intro": (
         "像实践者那样先做迁移学习，教 ResNet50 认识你自己的类别：网络保持冻结，每张照片（及其镜像）变成 2048 个池化后的 "
@@ -387,6 +427,18 @@ SERVER = {
         "teach_no_held_out": "(Give every class at least 3 photos to measure accuracy on photos left out.)",
         "teach_loaded": "Head loaded: {classes}.",
         "teach_train_first": "Train a head first (or upload one).",
+        **VIDEO_ERRORS,
+        "video_none": "No clip yet: upload a video or record one with the webcam.",
+        "video_cannot_use": "Cannot use this clip",
+        "video_gone": "The clip is no longer on the server (uploads are kept 10 minutes). Upload it again.",
+        "video_starting": "Explaining about {frames} frames at {fps:.1f} frames/s…",
+        "video_progress": "{done} of about {total} frames · about {eta:.0f} s left",
+        "video_progress_open": "{done} frames so far",
+        "video_done": "Explained **{frames}** frames ({fps:.1f} per second of video) in {seconds:.1f} s: "
+        "{per_s:.1f} frames/s, decoding, batched explaining, drawing and encoding included.",
+        "video_stopped": "⚠️ The clip ended early: {why}. The frames before that point were explained.",
+        "video_frame_info": "Frame {position} of {count} explained (frame {index} of the clip, at {time:.2f} s); "
+        "{method} of its top-1.",
         "teach_table": "| class | photos |\n| --- | ---: |\n{rows}",
         "gradient_y": "‖∂ logit({name}) / ∂ output‖",
         "kernel_numbers": "The kernel needs 9 numbers, 3 rows of 3.",
@@ -507,6 +559,23 @@ SERVER = {
         "teach_no_held_out": "（每个类别至少 3 张照片时，才能测量留出照片上的准确率。）",
         "teach_loaded": "已加载分类头：{classes}。",
         "teach_train_first": "请先训练一个分类头（或上传一个）。",
+        "unreadable": "这个文件无法作为视频读取：可能已损坏、被截断或不是视频（{detail}）。请上传 MP4、WebM、MOV 或 AVI 视频。",
+        "no_video": "这个文件没有视频轨道（只有 {streams}）。请上传带画面的视频。",
+        "undecodable": "无法解码这段视频的 {codec} 编码（{detail}）。请重新导出为 H.264 MP4 后上传。",
+        "empty": "这段视频没有可以解码的帧。",
+        "too_long": "视频长 {seconds:.1f} 秒，超过了 {limit:.0f} 秒的上限。请剪短后重新上传。",
+        "too_big": "文件大小 {mb:.1f} MB，超过了 {limit_mb:.0f} MB 的上限。请剪短或压缩视频。",
+        "frames_too_large": "视频帧为 {width}×{height}，超过了 {limit:,} 像素的上限。请以较低分辨率（1080p 或以下）导出。",
+        "video_none": "还没有视频：请上传视频或用摄像头录制一段。",
+        "video_cannot_use": "无法使用这段视频",
+        "video_gone": "服务器上已没有这段视频（上传的文件保留 10 分钟）。请重新上传。",
+        "video_starting": "正在以每秒 {fps:.1f} 帧解释约 {frames} 帧……",
+        "video_progress": "已完成 {done} / 约 {total} 帧 · 约剩 {eta:.0f} 秒",
+        "video_progress_open": "已完成 {done} 帧",
+        "video_done": "在 {seconds:.1f} 秒内解释了 **{frames}** 帧（每秒视频 {fps:.1f} 帧）：每秒 {per_s:.1f} 帧，"
+        "含解码、批量解释、绘制和编码。",
+        "video_stopped": "⚠️ 视频提前结束：{why}。此前的帧已被解释。",
+        "video_frame_info": "第 {position} / {count} 个被解释的帧（视频的第 {index} 帧，{time:.2f} 秒处）；其第一名的 {method}。",
         "teach_table": "| 类别 | 照片 |\n| --- | ---: |\n{rows}",
         "gradient_y": "‖∂ logit({name}) / ∂ 输出‖",
         "kernel_numbers": "卷积核需要 9 个数：3 行，每行 3 个。",
