@@ -160,9 +160,26 @@ class Explainer:
     ) -> list[Explanation]:
         """Explain several images with one batched forward pass (see ``explain``)."""
         inputs = [model_input(image, self.weights.transforms) for image in images]
+        return self._explain_inputs(inputs, cam_classes, all_stages=all_stages, blocks=blocks)
+
+    def explain_crops(self, crops: list[Image.Image], cam_classes: list[int | None] | None = None) -> list[Explanation]:
+        """Explain pictures that already are the model's crop (e.g. an edited crop, see
+        ``resnet.whatif``): normalised as they are, not resized or cropped again."""
+        mean, std = self.weights.transforms.mean, self.weights.transforms.std
+        return self._explain_inputs([(crop_input(crop, mean, std)[None], crop) for crop in crops], cam_classes)
+
+    def _explain_inputs(
+        self,
+        inputs: list[tuple[torch.Tensor, Image.Image]],
+        cam_classes: list[int | None] | None = None,
+        *,
+        all_stages: bool = False,
+        blocks: bool = False,
+    ) -> list[Explanation]:
+        """(x (1, 3, 224, 224), crop) pairs -> explanations, one batched forward pass."""
         x = torch.cat([x for x, _ in inputs]).to(self.device)  # (B, 3, 224, 224)
         x = x.contiguous(memory_format=self.weights.memory_format)
-        count = len(images)
+        count = len(inputs)
         cam_classes = cam_classes or [None] * count
         block_stats: list[list[BlockStats]] | None = [[] for _ in range(count)] if blocks else None
         grad_mode = torch.enable_grad() if all_stages else torch.inference_mode()

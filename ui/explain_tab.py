@@ -23,6 +23,7 @@ from resnet.report import build_report
 from ui.files import Gallery, ScratchFiles, read_upload
 from ui.learn_tab import architecture_table, residual_story
 from ui.text import legend_words, say
+from ui.whatif_tab import fill_choices
 
 NO_CONTRAST = -1  # dropdown value for "no contrast class"
 # Chart series are named in notation that reads the same in every language: Gradio draws a
@@ -124,6 +125,7 @@ class PageTexts:
     contrast: Any
     scale: Any
     learn_table: str
+    whatif_fill: Any
 
 
 class ExplainTab:
@@ -145,6 +147,7 @@ class ExplainTab:
             contrast=gr.update(choices=self.class_choices(language, with_none=True)),
             scale=gr.update(choices=scale_choices(language)),
             learn_table=architecture_table(self.parts, language),
+            whatif_fill=gr.update(choices=fill_choices(language)),
         )
 
     def class_choices(self, language: str | None = None, with_none: bool = False) -> list[tuple[str, int]]:

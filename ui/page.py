@@ -17,6 +17,8 @@ from resnet.batching import BatchingExplainer
 from resnet.heatmaps import DEFAULT_METHOD, method_named
 from resnet.panels import block_names
 from resnet.trust import SANITY_LAYERS, agreement_forwards
+from resnet.whatif import FILLS
+from ui import whatif_tab as whatif
 from ui.api import Api, ApiAnswer, PredictAnswer
 from ui.explain_tab import (
     BLOCK_COLOURS,
@@ -63,6 +65,7 @@ from ui.trust_tab import (
     TrustTab,
 )
 from ui.video_tab import VideoAnalysis, VideoFrame, VideoTab
+from ui.whatif_tab import WhatIfCanvas, WhatIfPanel, WhatIfTab, fill_choices
 
 STAGES_TAB = "stages"  # the tab an empty layer4 map points to: Grad-CAM of the earlier stages
 LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
@@ -107,6 +110,7 @@ def build_demo(
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
     learn = LearnTab(explainer, files)
     clips = VideoTab(explainer, files, explainer_for=teach.explainer_for)
+    what_if = WhatIfTab(explainer, files)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
@@ -134,9 +138,11 @@ def build_demo(
                 _lessons(c, explainer)
             _logit_tab(c)
             _trust_tab(c)
+            _whatif_tab(c)
             _teach_tab(c)
-        _wire(demo, c, explain, live, api, trust, learn, teach, on_gpu, max_batch, forward_seconds)
+        analyses = _wire(demo, c, explain, live, api, trust, learn, teach, on_gpu, max_batch, forward_seconds)
         _wire_video(c, clips, on_gpu, forward_seconds)
+        _wire_what_if(c, what_if, on_gpu, analyses)
         forget_closed_pages(demo)
     for name, component in c.items():  # tests and the load test find components by name
         if hasattr(component, "elem_id") and component.elem_id is None:
@@ -304,6 +310,40 @@ def _live_tab(c: dict) -> None:
         c["live_last"] = gr.State(None)  # LiveState: the smoothed map and the locked class
 
 
+def _whatif_tab(c: dict) -> None:
+    picture = {"type": "filepath", "format": "png", "interactive": False}
+    with gr.Tab(text("tab_whatif")):
+        gr.Markdown(text("whatif_intro"))
+        with gr.Row():
+            c["whatif_editor"] = gr.ImageEditor(
+                label=text("whatif_editor"),
+                type="numpy",
+                image_mode="RGBA",
+                sources=(),  # only the analysed crop is painted on
+                transforms=(),
+                layers=False,
+                brush=gr.Brush(default_size=24, colors=["#ff00ff"], color_mode="fixed"),
+                canvas_size=(whatif.CANVAS, whatif.CANVAS),
+                fixed_canvas=True,
+                height=520,
+            )
+            with gr.Column():
+                c["whatif_fill"] = gr.Radio(fill_choices(), value=FILLS[0], label=text("whatif_fill"))
+                c["whatif_button"] = gr.Button(text("whatif_button"), variant="primary")
+                c["whatif_text"] = gr.Markdown()
+                c["whatif_table"] = gr.Dataframe(label=text("whatif_table"), interactive=False)
+        with gr.Row():
+            c["whatif_before"] = gr.Image(label=text("whatif_before"), height=300, **picture)
+            c["whatif_after"] = gr.Image(label=text("whatif_after"), height=300, **picture)
+        with gr.Row():
+            with gr.Column():
+                c["occlusion_button"] = gr.Button(text("occlusion_button"))
+                c["occlusion_text"] = gr.Markdown()
+            c["occlusion_image"] = gr.Image(
+                label=text("occlusion_image"), type="filepath", format="png", interactive=False, height=240
+            )
+
+
 def _video_tab(c: dict) -> None:
     picture = {"type": "filepath", "format": "png", "interactive": False}
     with gr.Tab(text("tab_video")):
@@ -378,13 +418,6 @@ def _trust_tab(c: dict) -> None:
             c["agreement_ranking"] = gr.Dataframe(label=text("agreement_ranking"), interactive=False)
         with gr.Row():
             with gr.Column():
-                c["occlusion_button"] = gr.Button(text("occlusion_button"))
-                c["occlusion_text"] = gr.Markdown()
-            c["occlusion_image"] = gr.Image(
-                label=text("occlusion_image"), type="filepath", format="png", interactive=False, height=240
-            )
-        with gr.Row():
-            with gr.Column():
                 c["diagnosis"] = gr.Markdown()
                 with gr.Row():
                     c["negative_button"] = gr.Button(text("negative_button"), size="sm")
@@ -445,8 +478,9 @@ def _wire(
     on_gpu,
     max_batch: int,
     forward_seconds: float,
-) -> None:
-    """Every event of the page. Inputs are named; outputs come from each handler's record."""
+) -> list:
+    """Every event of the page (inputs named, outputs from each handler's record); returns the
+    analysis events, which other tabs follow."""
 
     def inputs(*names: str) -> list:
         return [c[name] for name in names]
@@ -467,6 +501,7 @@ def _wire(
         as_outputs(on_gpu(api.predict)), c["image"], outputs(PredictAnswer, c), api_name="predict", **batched
     )
     analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block")
+    analyses = []
     for trigger in (c["button"].click, c["image"].change):
         analyzed = page_event(
             trigger,
@@ -479,6 +514,7 @@ def _wire(
         page_event(analyzed.success, trust.diagnose, ("view",), Diagnosis)
         lesson_inputs = ("view", "kernel_pick", "kernel_numbers", "lesson_block_choice", "lesson_channel")
         page_event(analyzed.success, learn.lessons, lesson_inputs, Lessons, gpu=True)
+        analyses.append(analyzed)
     page_event(
         c["live_cam"].stream,
         live.live,
@@ -560,6 +596,15 @@ def _wire(
     for trigger in (c["lesson_block_choice"].input, c["lesson_channel"].release):
         block_inputs = ("view", "lesson_block_choice", "lesson_channel")
         page_event(trigger, learn.block_lesson, block_inputs, BlockLesson, gpu=True)
+    return analyses
+
+
+def _wire_what_if(c: dict, what_if: WhatIfTab, on_gpu, analyses: list) -> None:
+    """The What-if tab: a new analysis puts its crop on the canvas; the button runs the edited crop."""
+    event = page_events(c, on_gpu)
+    for analyzed in analyses:  # a new photo: its crop, unpainted (a class switch keeps the paint)
+        analyzed.success(as_outputs(what_if.canvas), c["view"], outputs(WhatIfCanvas, c), api_visibility="private")
+    event(c["whatif_button"].click, what_if.run, ("view", "whatif_editor", "whatif_fill"), WhatIfPanel, gpu=True)
 
 
 def _wire_video(c: dict, clips: VideoTab, on_gpu, forward_seconds: float) -> None:

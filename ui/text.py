@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from resnet.occlusion import occlusion_forwards
 from resnet.preprocess import IMAGE_ERRORS
 from resnet.render import ENGLISH as ENGLISH_LEGEND
 from resnet.render import LegendWords, can_draw
@@ -113,6 +114,21 @@ EN = {
     "live_smoothing": "Smoothing of the heatmap over frames (0: none)",
     "live_lock": "Lock the explained class",
     "live_freeze": "Freeze this frame and analyse it",
+    "tab_whatif": "What if?",
+    "whatif_intro": (
+        "Test the heatmap by changing the picture. Paint over part of the crop the model saw (the brush), choose how "
+        "the painted pixels are filled (a strong blur of the picture, or its mean colour), and press **See what the "
+        "model does without it**: one forward pass gives the new top-5 beside the old, the change in the explained "
+        "class's logit and probability, and its new Grad-CAM. If the heatmap is right, hiding its hot spot should "
+        "cost the class much more than hiding a cold one. Below, the occlusion-sensitivity map does the same for "
+        "every position of a small grey patch."
+    ),
+    "whatif_editor": "Paint over what to hide (the 224×224 crop the model saw, shown twice as large)",
+    "whatif_fill": "Fill the painted pixels with",
+    "whatif_button": "See what the model does without it",
+    "whatif_before": "As it was: Grad-CAM of the explained class",
+    "whatif_after": "Edited: Grad-CAM of the same class",
+    "whatif_table": "Top-5 before and after",
     "tab_video": "Video",
     "video_caption": (
         f"Upload a clip (MP4, WebM, MOV or AVI) or record one with your webcam, then press **Explain video**. "
@@ -186,7 +202,7 @@ EN = {
     "agreement_gallery": "Each method's map, and their consensus (mean)",
     "agreement_matrix": "Pairwise Spearman rank correlation",
     "agreement_ranking": "Ranked by faithfulness (insertion AUC − deletion AUC)",
-    "occlusion_button": "Occlusion sensitivity map",
+    "occlusion_button": f"Occlusion sensitivity map ({occlusion_forwards()} forward passes)",
     "occlusion_image": "Occlusion sensitivity (red: covering it lowers the score)",
     "raw_grid": "Grad-CAM's 7×7 evidence before the ReLU, un-normalised (red: for, blue: against; one scale for all top-5 classes)",
     "language": "Page language",
@@ -276,6 +292,18 @@ ZH = {
     "live_smoothing": "热力图在帧间的平滑程度（0：不平滑）",
     "live_lock": "锁定所解释的类别",
     "live_freeze": "定格这一帧并完整分析",
+    "tab_whatif": "假如……？",
+    "whatif_intro": (
+        "通过修改图片来检验热力图。在模型看到的裁剪图上涂抹一部分（画笔），选择如何填充被涂抹的像素（对图片做强模糊，或用它的平均颜色），"
+        "然后点击 **看看没有它时模型会怎样**：一次前向计算给出新旧前 5 名的对比、所解释类别的 logit 与概率的变化，以及它新的 Grad-CAM。"
+        "如果热力图是对的，遮住它的热点应当比遮住冷区让该类别损失更多。下方的遮挡敏感度图对一个灰色小方块的每个位置做同样的事。"
+    ),
+    "whatif_editor": "涂抹要隐藏的部分（模型看到的 224×224 裁剪图，放大两倍显示）",
+    "whatif_fill": "被涂抹的像素填充为",
+    "whatif_button": "看看没有它时模型会怎样",
+    "whatif_before": "原样：所解释类别的 Grad-CAM",
+    "whatif_after": "修改后：同一类别的 Grad-CAM",
+    "whatif_table": "修改前后的前 5 名",
     "tab_video": "视频",
     "video_caption": (
         "上传一段视频（MP4、WebM、MOV 或 AVI）或用摄像头录制一段，然后点击 **解释视频**。"
@@ -342,7 +370,7 @@ ZH = {
     "agreement_gallery": "各方法的热力图及其共识（平均）",
     "agreement_matrix": "两两之间的 Spearman 秩相关",
     "agreement_ranking": "按忠实度排序（插入 AUC − 删除 AUC）",
-    "occlusion_button": "遮挡敏感度图",
+    "occlusion_button": f"遮挡敏感度图（{occlusion_forwards()} 次前向计算）",
     "occlusion_image": "遮挡敏感度（红：遮住会降低分数）",
     "raw_grid": "ReLU 之前未归一化的 Grad-CAM 7×7 证据（红：支持，蓝：反对；前 5 个类别共用一个标尺）",
     "language": "页面语言",
@@ -428,6 +456,15 @@ SERVER = {
         "teach_loaded": "Head loaded: {classes}.",
         "teach_train_first": "Train a head first (or upload one).",
         **VIDEO_ERRORS,
+        "blur": "a blur of the picture",
+        "mean colour": "the picture's mean colour",
+        "whatif_paint_first": "Paint over part of the picture first (the brush on the canvas).",
+        "whatif_rank": "rank",
+        "whatif_old": "before",
+        "whatif_new": "after",
+        "whatif_done": "**{name}** (the explained class) with {painted:.1f}% of the picture filled with {fill}: logit "
+        "{logit_before:.2f} → {logit_after:.2f} ({logit_change:+.2f}), probability {p_before:.1f}% → {p_after:.1f}% "
+        "({p_change:+.1f} points).",
         "video_none": "No clip yet: upload a video or record one with the webcam.",
         "video_cannot_use": "Cannot use this clip",
         "video_gone": "The clip is no longer on the server (uploads are kept 10 minutes). Upload it again.",
@@ -559,6 +596,14 @@ SERVER = {
         "teach_no_held_out": "（每个类别至少 3 张照片时，才能测量留出照片上的准确率。）",
         "teach_loaded": "已加载分类头：{classes}。",
         "teach_train_first": "请先训练一个分类头（或上传一个）。",
+        "blur": "图片的模糊版本",
+        "mean colour": "图片的平均颜色",
+        "whatif_paint_first": "请先在图片上涂抹一部分（画布上的画笔）。",
+        "whatif_rank": "名次",
+        "whatif_old": "修改前",
+        "whatif_new": "修改后",
+        "whatif_done": "**{name}**（所解释的类别），图片的 {painted:.1f}% 填充为{fill}：logit {logit_before:.2f} → "
+        "{logit_after:.2f}（{logit_change:+.2f}），概率 {p_before:.1f}% → {p_after:.1f}%（{p_change:+.1f} 个百分点）。",
         "unreadable": "这个文件无法作为视频读取：可能已损坏、被截断或不是视频（{detail}）。请上传 MP4、WebM、MOV 或 AVI 视频。",
         "no_video": "这个文件没有视频轨道（只有 {streams}）。请上传带画面的视频。",
         "undecodable": "无法解码这段视频的 {codec} 编码（{detail}）。请重新导出为 H.264 MP4 后上传。",
