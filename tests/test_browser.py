@@ -318,3 +318,27 @@ def test_video_tab_stop_cancels_a_long_clip(page, tmp_path):
     page.locator("#video_in input[type=file]").set_input_files(str(short))
     page.get_by_role("button", name="Explain video").click()
     expect(page.get_by_text(re.compile(r"Explained 5 frames"))).to_be_visible(timeout=20_000)  # not 30 s behind
+
+
+def test_what_if_tab_paints_a_mask_and_compares(page):
+    page.locator("img[src*='chelsea']").first.click()
+    expect_explained(page)
+    page.get_by_role("tab", name="What if?").click()
+    canvas = page.locator("#whatif_editor canvas").first
+    expect(canvas).to_be_visible(timeout=WAIT_MS)
+    brush = page.locator("#whatif_editor button[aria-label*='rush'], #whatif_editor button[title*='rush']")
+    if brush.count():
+        brush.first.click()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    for step in range(12):
+        page.mouse.move(box["x"] + box["width"] * (0.3 + step * 0.03), box["y"] + box["height"] * 0.5, steps=3)
+    page.mouse.up()
+    page.get_by_role("button", name="See what the model does without it").click()
+    expect(page.get_by_text(re.compile(r"% of the picture filled with a blur of the picture"))).to_be_visible(
+        timeout=WAIT_MS
+    )
+    expect(page.locator("#whatif_table")).to_contain_text("before")
+    expect(page.locator("#whatif_after img")).to_be_visible(timeout=WAIT_MS)
+    page.screenshot(path=str(ARTIFACTS / "whatif.png"), full_page=True)
