@@ -26,6 +26,24 @@ from ui.files import ScratchFiles
 from ui.live_tab import LiveTab
 
 
+def live_rate(explainer: Explainer, seconds: float) -> dict:
+    """Feed 640×480 frames to the live handler back to back for ``seconds``: frames/s and median ms."""
+    live = LiveTab(explainer, ScratchFiles())
+    frames = [np.asarray(load_image(p).resize((640, 480))) for p in sorted((ROOT / "assets").glob("*.jpg"))]
+    live.live(frames[0], None, None, False, 0.6, False, "en")  # warm-up
+    durations, last, start = [], None, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        begin = time.perf_counter()
+        last = live.live(frames[len(durations) % len(frames)], last, None, False, 0.6, False, "en").live_last
+        durations.append(time.perf_counter() - begin)
+    elapsed = time.perf_counter() - start
+    return {
+        "frames": len(durations),
+        "fps": len(durations) / elapsed,
+        "ms_per_frame": statistics.median(durations) * 1000,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to stream (default 10)")
@@ -33,20 +51,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     tune_allocator()
-    live = LiveTab(Explainer(load_weights("random", device=args.device)), ScratchFiles())
-    frames = [np.asarray(load_image(p).resize((640, 480))) for p in sorted((ROOT / "assets").glob("*.jpg"))]
-    live.live(frames[0], None, None, False, 0.6, False, "en")  # warm-up
-    durations, last, start = [], None, time.perf_counter()
-    while time.perf_counter() - start < args.seconds:
-        begin = time.perf_counter()
-        last = live.live(frames[len(durations) % len(frames)], last, None, False, 0.6, False, "en").live_last
-        durations.append(time.perf_counter() - begin)
-    elapsed = time.perf_counter() - start
-    result = {
-        "frames": len(durations),
-        "fps": len(durations) / elapsed,
-        "ms_per_frame": statistics.median(durations) * 1000,
-    }
+    result = live_rate(Explainer(load_weights("random", device=args.device)), args.seconds)
     print(
         json.dumps(result)
         if args.json

@@ -28,7 +28,6 @@ MAX_FRAME_PIXELS = 3840 * 2160  # 4K; larger frames are refused before decoding
 DEFAULT_MAX_FPS = 10.0  # frames explained per second of video unless asked otherwise
 BATCH_SIZE = 8  # frames per forward pass
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".webm", ".mov", ".avi", ".mkv"}  # walked in folders by the CLI
-OVERLAY_SIZE = 448  # output frames: the model's 224×224 crop at twice its size, plus the legend
 
 # Why a file cannot be used, as message templates; a UI may translate them by their code.
 VIDEO_ERRORS = {
@@ -240,9 +239,8 @@ def overlay_frame(
 ) -> Image.Image:
     """One output frame: the crop the model saw with its heatmap, and the time and top-1 as caption."""
     best = explained.explanation.top5[0]
-    crop = explained.explanation.crop.resize((OVERLAY_SIZE, OVERLAY_SIZE), Image.Resampling.BILINEAR)
     caption = f"{explained.frame.time_s:.2f} s · {best.name} ({best.probability:.0%})"
-    return render.cam_overlay(crop, explained.cam, caption, cmap=cmap, words=words)
+    return render.cam_overlay(explained.explanation.crop, explained.cam, caption, cmap=cmap, words=words)
 
 
 class OverlayWriter:
