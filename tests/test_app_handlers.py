@@ -41,7 +41,7 @@ def tab(explainer, files):
 
 def analyze(tab, photo, language=EN):
     return tab.analyze(
-        str(photo), "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", language, progress=NoProgress()
+        str(photo), "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", None, False, language, progress=NoProgress()
     )
 
 
@@ -90,7 +90,9 @@ def test_logit_chart_maps_and_report_show_the_same_channels(explainer, analyzed)
 
 
 def test_no_image_clears_every_panel(tab):
-    cleared = tab.analyze(None, "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", EN, progress=NoProgress())
+    cleared = tab.analyze(
+        None, "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", None, False, EN, progress=NoProgress()
+    )
     assert cleared.view is None and cleared.heatmap is None and cleared.gallery == [] and cleared.labels is None
     assert set(output_names(Analysis)) >= {"view", "heatmap", "labels", "learn_story", "block_plot"}
 

@@ -51,6 +51,16 @@ def page(browser, server):
     context.close()
 
 
+def open_tab(page, name: str) -> None:
+    """Click a tab, from the "More tabs" menu when the row of tabs has no room for it."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if not tab.count():
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown button", has_text=name).click()
+        return
+    tab.click()
+
+
 def expect_explained(page, top1: str | None = None):
     """Wait until the label, the heatmap and the stage gallery are shown."""
     label = page.locator(".output-class, [data-testid='label-output-value']").first
@@ -125,7 +135,7 @@ def test_live_tab_streams_without_a_backlog(page):
 
     The frame rate the page reports is written to artifacts/ (a figure, not a pass/fail bound).
     """
-    page.get_by_role("tab", name="Live webcam").click()
+    open_tab(page, "Live webcam")
     page.get_by_role("button", name="Click to Access Webcam").last.click()
     page.locator("button:has-text('Record'):visible").click()
     info = page.get_by_text(re.compile(r"frames/s · \d+ ms per frame on the server"))
@@ -154,7 +164,7 @@ def test_live_tab_streams_without_a_backlog(page):
 
 
 def test_live_view_locks_its_class_and_a_frame_can_be_frozen_for_the_full_analysis(page):
-    page.get_by_role("tab", name="Live webcam").click()
+    open_tab(page, "Live webcam")
     smoothing = page.locator("#live_smoothing input[type=number]")
     smoothing.fill("0.9")
     smoothing.press("Enter")
@@ -164,7 +174,7 @@ def test_live_view_locks_its_class_and_a_frame_can_be_frozen_for_the_full_analys
     expect(page.get_by_text(re.compile("heatmap locked on"))).to_be_visible(timeout=WAIT_MS)
     page.get_by_role("button", name="Freeze this frame and analyse it").click()
     page.locator("button:has-text('Stop'):visible").first.click()
-    page.get_by_role("tab", name="Feature maps").click()
+    open_tab(page, "Feature maps")
     expect_explained(page)  # the Explain panel analysed the frozen frame
     page.screenshot(path=str(ARTIFACTS / "live_locked.png"), full_page=True)
 
@@ -210,7 +220,7 @@ def test_bad_upload_message_in_chinese(browser, server, tmp_path):
 def test_trust_tab_runs_its_checks_on_the_map_shown(page):
     page.locator("img[src*='chelsea']").first.click()
     expect_explained(page)
-    page.get_by_role("tab", name="Trust this map?").click()
+    open_tab(page, "Trust this map?")
     expect(page.get_by_text(re.compile(r"Cost here: sanity check 6 forward passes"))).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text(re.compile("Evidence before the ReLU"))).to_be_visible(timeout=WAIT_MS)
     page.get_by_role("button", name="Run the sanity check").click()
@@ -243,7 +253,7 @@ def test_single_output_controls_update_their_panel(page):
     before = served()
     page.get_by_label("global").check()
     wait_for_new_pictures(before)
-    page.get_by_role("tab", name="Residual blocks").click()
+    open_tab(page, "Residual blocks")
     before = served()
     page.get_by_label("Block for the map").click()
     page.get_by_role("option", name="layer2.0").click()
@@ -252,7 +262,7 @@ def test_single_output_controls_update_their_panel(page):
 
 
 def test_teach_tab_learns_classes_from_the_example_photos_and_explains_with_them(page, photos):
-    page.get_by_role("tab", name="Teach it new classes").click()
+    open_tab(page, "Teach it new classes")
     page.get_by_role("button", name="Try it with the example photos").click()
     expect(page.get_by_role("cell", name="astronaut")).to_be_visible(timeout=WAIT_MS)
     page.get_by_role("button", name="Train", exact=True).click()
@@ -268,12 +278,18 @@ def test_teach_tab_learns_classes_from_the_example_photos_and_explains_with_them
     heatmap = page.locator("img[src*='resnet-explainer']").last
     expect(heatmap).to_be_visible(timeout=WAIT_MS)
     page.screenshot(path=str(ARTIFACTS / "teach.png"), full_page=True)
+    # The Explain panel explains the taught classes too, once asked to.
+    page.get_by_label("Your classes (taught in the Teach tab)").check()
+    page.locator("img[src*='astronaut']").first.click()
+    top = page.locator("#labels [data-testid='label-output-value']")
+    expect(top).to_contain_text(re.compile("astronaut|camera|chelsea"), timeout=WAIT_MS)
+    expect(page.locator("#any_class input")).to_have_value(re.compile(r"(astronaut|camera|chelsea) \(\d\)"))
 
 
 def test_learn_tab_lessons_follow_the_photo_and_the_controls(page):
     page.locator("img[src*='chelsea']").first.click()
     expect_explained(page)
-    page.get_by_role("tab", name="Learn ResNet50").click()
+    open_tab(page, "Learn ResNet50")
     expect(page.get_by_text(re.compile("One output value worked out"))).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text(re.compile("One max-pooling window worked out"))).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text(re.compile(r"layer2\.0\*\*|layer2\.0, channel"))).to_be_visible(timeout=WAIT_MS)
@@ -285,7 +301,7 @@ def test_learn_tab_lessons_follow_the_photo_and_the_controls(page):
 
 def test_video_tab_explains_an_uploaded_clip_and_opens_a_frame(page, tmp_path):
     clip = write_clip(tmp_path / "walk.mp4", seconds=2.0, fps=10)
-    page.get_by_role("tab", name="Video").click()
+    open_tab(page, "Video")
     page.locator("#video_in input[type=file]").set_input_files(str(clip))
     page.get_by_role("button", name="Explain video").click()
     expect(page.get_by_text(re.compile(r"Explained 20 frames"))).to_be_visible(timeout=WAIT_MS)
@@ -299,13 +315,13 @@ def test_video_tab_explains_an_uploaded_clip_and_opens_a_frame(page, tmp_path):
     expect(page.get_by_text(re.compile(r"Frame 1 of 20 explained"))).to_be_visible(timeout=WAIT_MS)
     page.screenshot(path=str(ARTIFACTS / "video.png"), full_page=True)
     page.get_by_role("button", name="Analyse this frame in full (Explain panel)").click()
-    page.get_by_role("tab", name="Feature maps").click()
+    open_tab(page, "Feature maps")
     expect_explained(page)  # the Explain panel analysed the frame
 
 
 def test_video_tab_stop_cancels_a_long_clip(page, tmp_path):
     clip = write_clip(tmp_path / "long.mp4", seconds=30.0, fps=10, size=(320, 240))  # 300 frames: half a minute here
-    page.get_by_role("tab", name="Video").click()
+    open_tab(page, "Video")
     page.locator("#video_in input[type=file]").set_input_files(str(clip))
     page.get_by_role("button", name="Explain video").click()
     expect(page.locator("#video_status p")).to_have_text(re.compile(r"\d+ of about 300 frames"), timeout=WAIT_MS)
@@ -326,7 +342,7 @@ def test_video_tab_stop_cancels_a_long_clip(page, tmp_path):
 def test_what_if_tab_paints_a_mask_and_compares(page):
     page.locator("img[src*='chelsea']").first.click()
     expect_explained(page)
-    page.get_by_role("tab", name="What if?").click()
+    open_tab(page, "What if?")
     canvas = page.locator("#whatif_editor canvas").first
     expect(canvas).to_be_visible(timeout=WAIT_MS)
     brush = page.locator("#whatif_editor button[aria-label*='rush'], #whatif_editor button[title*='rush']")
@@ -349,7 +365,7 @@ def test_what_if_tab_paints_a_mask_and_compares(page):
 
 def test_video_tab_records_a_clip_with_the_webcam_and_explains_it(page):
     """Chromium's fake camera records a WebM (MediaRecorder writes no length in its header) that PyAV decodes."""
-    page.get_by_role("tab", name="Video").click()
+    open_tab(page, "Video")
     page.locator("#video_in button[aria-label='Capture from camera']").click()
     page.locator("#video_in").get_by_role("button", name="Click to Access Webcam").click()
     page.locator("#video_in button[aria-label='start recording']").click()

@@ -31,7 +31,7 @@ def tabs(explainer, tmp_path_factory):
 def view(tabs, photos) -> View:
     explain, _ = tabs
     return explain.analyze(
-        str(photos[2]), "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", EN, progress=NoProgress()
+        str(photos[2]), "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", None, False, EN, progress=NoProgress()
     ).view
 
 

@@ -84,7 +84,17 @@ def test_the_tab_compares_before_and_after(explainer, photos):
     view = (
         ExplainTab(explainer, files, 0.1)
         .analyze(
-            str(photos[1]), "Grad-CAM", "jet", 0.5, 8, "per channel", "layer4.2", "en", progress=lambda *a, **k: None
+            str(photos[1]),
+            "Grad-CAM",
+            "jet",
+            0.5,
+            8,
+            "per channel",
+            "layer4.2",
+            None,
+            False,
+            "en",
+            progress=lambda *a, **k: None,
         )
         .view
     )

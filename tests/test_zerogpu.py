@@ -96,7 +96,7 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
     on_gpu, _ = zero
     call = {name: fn for name, (fn, _) in on_gpu.wrapped.items()}
     progress = gr.Progress(track_tqdm=True)  # what Gradio passes for a progress bar
-    args = ("Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", "en")
+    args = ("Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", None, False, "en")
     analysis = call["analyze"](str(photos[2]), *args, progress=progress)
     view = analysis.view
     assert view is not None and len(analysis.gallery) == 5

@@ -17,9 +17,11 @@ from PIL import Image
 from resnet import Explainer, Explanation, render
 from resnet.architecture import architecture
 from resnet.explain import CAM_STAGES, upsample_cams
-from resnet.heatmaps import DEFAULT_METHOD, METHODS, Heatmaps
+from resnet.heatmaps import DEFAULT_METHOD, METHODS
 from resnet.panels import block_series, logit_bars, road_relies
 from resnet.report import build_report
+from resnet.teach import Head
+from ui.classes import Classifiers
 from ui.files import Gallery, ScratchFiles, read_upload
 from ui.learn_tab import architecture_table, residual_story
 from ui.text import legend_words, say
@@ -46,6 +48,7 @@ class View:
     method: str
     stage_grids: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (h, w) Grad-CAMs for cam_class/contrast
     road: float | None = None  # faithfulness of `cam`, once asked for
+    head: Head | None = None  # the visitor's taught head whose classes are explained (None: ImageNet's)
 
 
 # -- records: one per event; field names are component names ------------------------------------
@@ -131,9 +134,17 @@ class PageTexts:
 class ExplainTab:
     """Handlers of the Explain page over one shared, thread-safe Explainer."""
 
-    def __init__(self, explainer: Explainer, files: ScratchFiles, forward_seconds: float = 0.1):
+    def __init__(
+        self,
+        explainer: Explainer,
+        files: ScratchFiles,
+        forward_seconds: float = 0.1,
+        classifiers: Classifiers | None = None,
+    ):
+        """``classifiers``: the shared model and the visitors' taught heads (one per page is made if not given)."""
+        self.classifiers = classifiers or Classifiers(explainer)
         self.explainer = explainer
-        self.heatmaps = Heatmaps(explainer)
+        self.heatmaps = self.classifiers.shared.heatmaps
         self.categories = explainer.weights.categories
         self.files = files
         self.forward_seconds = forward_seconds
@@ -150,8 +161,10 @@ class ExplainTab:
             whatif_fill=gr.update(choices=fill_choices(language)),
         )
 
-    def class_choices(self, language: str | None = None, with_none: bool = False) -> list[tuple[str, int]]:
-        classes = [(f"{name} ({i})", i) for i, name in enumerate(self.categories)]
+    def class_choices(
+        self, language: str | None = None, with_none: bool = False, categories: list[str] | None = None
+    ) -> list[tuple[str, int]]:
+        classes = [(f"{name} ({i})", i) for i, name in enumerate(categories or self.categories)]
         return [(say(language, "no_contrast"), NO_CONTRAST), *classes] if with_none else classes
 
     def analyze(
@@ -163,27 +176,37 @@ class ExplainTab:
         channels,
         scale,
         block,
+        head,
+        yours,
         language,
         progress=gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's way to ask for a progress bar)
     ) -> Analysis:
-        """A new image: one pass for everything, then every panel of the page."""
+        """A new image: one pass for everything, then every panel of the page. With ``yours``, the
+        classes are those of the visitor's taught ``head`` (its rows replace ``fc``)."""
         if image_path is None:
             return cleared()
+        if yours and head is None:
+            raise gr.Error(say(language, "teach_train_first"))
+        classifier = self.classifiers.of(head if yours else None)
         image = read_upload(image_path, language)
         progress(0, desc=say(language, "running"))
-        explanation = self.explainer.explain(image, all_stages=True, blocks=True)
+        explanation = classifier.explainer.explain(image, all_stages=True, blocks=True)
         gallery = self._feature_gallery(explanation.stages, channels, scale)
         explanation = explanation.kept()
-        view = replace(
-            self._view(explanation, explanation.cam_class, None, method), stage_grids=explanation.stage_grids
-        )
+        view = self._view(explanation, explanation.cam_class, None, method, classifier.head)
+        view = replace(view, stage_grids=explanation.stage_grids)
         top5 = [(f"{p.name} ({p.probability:.1%})", p.index) for p in explanation.top5]
+        categories = classifier.categories
         return Analysis(
             **vars(self._heatmap_panels(view, cmap, alpha, language)),
             labels=explanation.label_confidences,
             top5=gr.update(choices=top5, value=explanation.cam_class),
-            any_class=gr.update(value=explanation.cam_class),
-            contrast=gr.update(value=NO_CONTRAST),
+            any_class=gr.update(
+                choices=self.class_choices(language, categories=categories), value=explanation.cam_class
+            ),
+            contrast=gr.update(
+                choices=self.class_choices(language, with_none=True, categories=categories), value=NO_CONTRAST
+            ),
             stage_gallery=self._stage_gallery(view, cmap, alpha, language),
             gallery=gallery,
             block_plot=self._block_plot(explanation, language),
@@ -207,7 +230,7 @@ class ExplainTab:
             raise gr.Error(say(language, "no_image"))
         cam_class = int(cam_class)
         contrast = None if contrast in (None, NO_CONTRAST) else int(contrast)
-        view = self._view(view.explanation, cam_class, contrast, method)
+        view = self._view(view.explanation, cam_class, contrast, method, view.head)
         in_top5 = cam_class in [p.index for p in view.explanation.top5]
         return Retarget(
             **vars(self._heatmap_panels(view, cmap, alpha, language)),
@@ -219,7 +242,8 @@ class ExplainTab:
         """Grad-CAM of every stage for the current class (one forward, one partial backward)."""
         if view is None:
             return StagePanel(None, [])
-        grids = self.explainer.stage_gradcam_grids(view.explanation, view.cam_class, view.contrast)
+        explainer = self.classifiers.of(view.head).explainer
+        grids = explainer.stage_gradcam_grids(view.explanation, view.cam_class, view.contrast)
         view = replace(view, stage_grids=grids)
         return StagePanel(view, self._stage_gallery(view, cmap, alpha, language))
 
@@ -246,7 +270,7 @@ class ExplainTab:
         if view is None:
             raise gr.Error(say(language, "no_image"))
         progress(0, desc=say(language, "road_running"))
-        road = self.heatmaps.road(view.explanation.input, view.cam, view.cam_class)
+        road = self.classifiers.of(view.head).heatmaps.road(view.explanation.input, view.cam, view.cam_class)
         view = replace(view, road=road)
         return Faithfulness(view, road_text(road, language), self._write_report(view))
 
@@ -255,19 +279,22 @@ class ExplainTab:
     def _feature_gallery(self, stages: dict[str, np.ndarray], channels, scale) -> Gallery:
         return self.files.pngs(render.feature_grids(stages, int(channels), scale))
 
-    def _view(self, explanation: Explanation, cam_class: int, contrast: int | None, method: str) -> View:
-        cam = self.heatmaps.heatmap(explanation, method, cam_class, contrast)
-        return View(explanation, cam, cam_class, contrast, method)
+    def _view(
+        self, explanation: Explanation, cam_class: int, contrast: int | None, method: str, head: Head | None
+    ) -> View:
+        cam = self.classifiers.of(head).heatmaps.heatmap(explanation, method, cam_class, contrast)
+        return View(explanation, cam, cam_class, contrast, method, head=head)
 
     def _overlay(self, view: View, cmap: str, alpha: float, language: str | None) -> str:
         return self.files.png(self._overlay_picture(view, view.cam, cmap, alpha, language))
 
     def _overlay_picture(self, view: View, cam: np.ndarray, cmap: str, alpha: float, language: str | None):
-        return overlay_picture(self.categories, view, cam, cmap, alpha, language)
+        return overlay_picture(self.classifiers.of(view.head).categories, view, cam, cmap, alpha, language)
 
     def _heatmap_panels(self, view: View, cmap: str, alpha: float, language: str | None) -> HeatmapPanels:
         """Heatmap, cleared faithfulness line, logit decomposition (text, chart, maps) and report file."""
-        parts = self.explainer.logit_parts(view.explanation, view.cam_class)
+        classifier = self.classifiers.of(view.head)
+        parts = classifier.explainer.logit_parts(view.explanation, view.cam_class)
         bars = logit_bars(parts)
         chart = pd.DataFrame(
             {
@@ -289,7 +316,7 @@ class ExplainTab:
         summary = say(
             language,
             "logit_summary",
-            name=self.categories[view.cam_class],
+            name=classifier.categories[view.cam_class],
             logit=parts.logit,
             total=float(parts.contributions.sum()),
             bias=parts.bias,
@@ -337,13 +364,14 @@ class ExplainTab:
 
     def _write_report(self, view: View, parts=None) -> str:
         """Write the JSON report of what is shown; old reports are pruned."""
+        explainer = self.classifiers.of(view.head).explainer
         report = build_report(
-            self.explainer.weights,
+            explainer.weights,
             view.explanation,
             cam_class=view.cam_class,
             method=view.method,
             contrast=view.contrast,
-            logit_parts=parts or self.explainer.logit_parts(view.explanation, view.cam_class),
+            logit_parts=parts or explainer.logit_parts(view.explanation, view.cam_class),
             road=view.road,
         )
         return self.files.json(report)

@@ -13,6 +13,7 @@ from resnet import lessons, render
 from resnet.architecture import Part
 from resnet.explain import BlockStats, Explainer, Explanation
 from resnet.panels import residual_summary
+from ui.classes import Classifiers
 from ui.files import Gallery, ScratchFiles
 from ui.text import say
 
@@ -103,8 +104,9 @@ class Lessons(KernelLesson, OwnKernel, BlockLesson):
 class LearnTab:
     """Handlers of the Learn tab's lessons: every number is the model's own, on the visitor's photo."""
 
-    def __init__(self, explainer: Explainer, files: ScratchFiles):
-        self.explainer = explainer
+    def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
+        self.explainer = explainer  # the backbone's lessons; a view's class score may be a taught head's
+        self.classifiers = classifiers or Classifiers(explainer)
         self.files = files
         self.kernel_picture = render.kernel_grid(lessons.conv1_kernels(explainer))
 
@@ -114,11 +116,12 @@ class LearnTab:
             raise gr.Error(say(language, "no_image"))
         x = view.explanation.input
         stem = lessons.stem(self.explainer, x)
-        norms = lessons.gradient_along_depth(self.explainer, x, view.cam_class)
+        classifier = self.classifiers.of(view.head)  # the class score may be a taught class's
+        norms = lessons.gradient_along_depth(classifier.explainer, x, view.cam_class)
         plot = gr.update(
             value=pd.DataFrame({"block": [n for n, _ in norms], "norm": [v for _, v in norms]}),
             x_title=say(language, "gradient_x"),
-            y_title=say(language, "gradient_y", name=self.explainer.weights.categories[view.cam_class]),
+            y_title=say(language, "gradient_y", name=classifier.categories[view.cam_class]),
         )
         pictures = render.histograms({"conv1": stem.conv, "bn1": stem.bn, "relu": stem.relu})
         return Lessons(

@@ -20,6 +20,7 @@ from resnet.trust import SANITY_LAYERS, agreement_forwards
 from resnet.whatif import FILLS
 from ui import whatif_tab as whatif
 from ui.api import Api, ApiAnswer, PredictAnswer
+from ui.classes import Classifiers
 from ui.explain_tab import (
     BLOCK_COLOURS,
     LOGIT_COLOURS,
@@ -101,16 +102,17 @@ def build_demo(
     """
     files = ScratchFiles()
     batcher = BatchingExplainer(explainer, max_batch) if max_batch > 1 else None
-    teach = TeachTab(explainer, files)
+    classifiers = Classifiers(explainer)  # ImageNet's classes, and each visitor's taught head
+    teach = TeachTab(explainer, files, classifiers)
     explain, live, api = (
-        ExplainTab(explainer, files, forward_seconds),
+        ExplainTab(explainer, files, forward_seconds, classifiers),
         LiveTab(explainer, files, batcher, explainer_for=teach.explainer_for),
         Api(explainer, files, batcher),
     )
-    trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds)
-    learn = LearnTab(explainer, files)
+    trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds, classifiers)
+    learn = LearnTab(explainer, files, classifiers)
     clips = VideoTab(explainer, files, explainer_for=teach.explainer_for)
-    what_if = WhatIfTab(explainer, files)
+    what_if = WhatIfTab(explainer, files, classifiers)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
@@ -172,7 +174,11 @@ def _explain_panel(c: dict, explain: ExplainTab, forward_seconds: float) -> None
                 c["contrast"] = gr.Dropdown(
                     explain.class_choices(with_none=True), value=NO_CONTRAST, label=text("contrast")
                 )
-            c["method"] = gr.Dropdown(method_choices(forward_seconds), value=DEFAULT_METHOD, label=text("method"))
+            with gr.Row():
+                c["method"] = gr.Dropdown(
+                    method_choices(forward_seconds), value=DEFAULT_METHOD, label=text("method"), scale=3
+                )
+                c["explain_yours"] = gr.Checkbox(False, label=text("explain_yours"), scale=1)
             c["heatmap"] = gr.Image(label=text("heatmap"), type="filepath", format="png", interactive=False)
             with gr.Row():
                 c["faith_button"] = gr.Button(text("faithfulness"), size="sm")
@@ -500,9 +506,9 @@ def _wire(
     api_trigger.click(
         as_outputs(on_gpu(api.predict)), c["image"], outputs(PredictAnswer, c), api_name="predict", **batched
     )
-    analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block")
+    analyze_inputs = ("image", "method", "cmap", "alpha", "channels", "scale", "block", "teach_head", "explain_yours")
     analyses = []
-    for trigger in (c["button"].click, c["image"].change):
+    for trigger in (c["button"].click, c["image"].change, c["explain_yours"].input):  # yours: the same photo again
         analyzed = page_event(
             trigger,
             explain.analyze,

@@ -8,7 +8,6 @@ CPU). The head lives in the visitor's page state only; it can be downloaded and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import gradio as gr
 import numpy as np
@@ -19,13 +18,13 @@ from resnet import Explainer, render
 from resnet.teach import (
     MAX_CLASSES,
     Head,
-    backbone_sha256,
     load_head,
     pooled_features,
     save_head,
     teach_features,
     with_head,
 )
+from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload
 from ui.text import legend_words, say
 
@@ -67,17 +66,19 @@ class TriedHead:
 
 
 class TeachTab:
-    def __init__(self, explainer: Explainer, files: ScratchFiles):
+    def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
         self.explainer = explainer
         self.files = files
+        self.classifiers = classifiers or Classifiers(explainer)
 
-    @cached_property
+    @property
     def backbone(self) -> str:
-        return backbone_sha256(self.explainer.model)
+        return self.classifiers.backbone
 
     def explainer_for(self, head: Head) -> Explainer:
-        """The shared backbone with this visitor's head in place of ``fc`` (no copy of the backbone)."""
-        return Explainer(with_head(self.explainer.weights, head, self.backbone), self.explainer.precision)
+        """The shared backbone with this visitor's head in place of ``fc`` (no copy of the backbone; made
+        once per head, so a live frame does not rebuild it)."""
+        return self.classifiers.of(head).explainer
 
     def add_photos(self, state, name, paths, language, progress=gr.Progress()) -> TeachClasses:  # noqa: B008
         """Photos for class ``name``: their features (and their mirrors') are kept, not the photos."""

@@ -129,6 +129,7 @@ EN = {
     "whatif_before": "As it was: Grad-CAM of the explained class",
     "whatif_after": "Edited: Grad-CAM of the same class",
     "whatif_table": "Top-5 before and after",
+    "explain_yours": "Your classes (taught in the Teach tab)",
     "tab_video": "Video",
     "video_caption": (
         f"Upload a clip (MP4, WebM, MOV or AVI) or record one with your webcam, then press **Explain video**. "
@@ -304,6 +305,7 @@ ZH = {
     "whatif_before": "原样：所解释类别的 Grad-CAM",
     "whatif_after": "修改后：同一类别的 Grad-CAM",
     "whatif_table": "修改前后的前 5 名",
+    "explain_yours": "你的类别（在“教它新的类别”中训练）",
     "tab_video": "视频",
     "video_caption": (
         "上传一段视频（MP4、WebM、MOV 或 AVI）或用摄像头录制一段，然后点击 **解释视频**。"

@@ -26,6 +26,7 @@ from resnet.trust import (
     sanity_check,
     sanity_forwards,
 )
+from ui.classes import Classifier, Classifiers
 from ui.explain_tab import overlay_picture
 from ui.files import Gallery, ScratchFiles
 from ui.text import say
@@ -75,12 +76,22 @@ class OcclusionPanel:
 
 
 class TrustTab:
-    def __init__(self, explainer: Explainer, heatmaps: Heatmaps, files: ScratchFiles, forward_seconds: float = 0.1):
-        self.explainer = explainer
-        self.heatmaps = heatmaps
+    def __init__(
+        self,
+        explainer: Explainer,
+        heatmaps: Heatmaps,
+        files: ScratchFiles,
+        forward_seconds: float = 0.1,
+        classifiers: Classifiers | None = None,
+    ):
+        """``classifiers``: the shared model (with ``heatmaps``) and the visitors' taught heads; a
+        page's view says which one it explains."""
+        self.classifiers = classifiers or Classifiers(explainer, heatmaps)
         self.files = files
         self.forward_seconds = forward_seconds
-        self.categories = explainer.weights.categories
+
+    def _of(self, view) -> Classifier:
+        return self.classifiers.of(view.head)
 
     def costs(self, method: str, language: str | None) -> str:
         """What each check costs here, said before it runs."""
@@ -102,7 +113,7 @@ class TrustTab:
         _require(view, language)
         progress(0, desc=say(language, "sanity_running"))
         result = sanity_check(
-            self.explainer, view.explanation.input, view.cam, view.method, view.cam_class, view.contrast
+            self._of(view).explainer, view.explanation.input, view.cam, view.method, view.cam_class, view.contrast
         )
         pictures = [(self._overlay(view, view.cam, cmap, language), say(language, "sanity_original"))]
         for name, cam, rho, similarity in zip(result.layers, result.cams, result.spearman, result.ssim, strict=True):
@@ -119,7 +130,7 @@ class TrustTab:
         """Deletion and insertion curves of the map shown (2·(K+1) forward passes, batched)."""
         _require(view, language)
         progress(0, desc=say(language, "curves_running"))
-        curves = faithfulness_curves(self.explainer, view.explanation.input, view.cam, view.cam_class)
+        curves = faithfulness_curves(self._of(view).explainer, view.explanation.input, view.cam, view.cam_class)
         names = {"deletion": say(language, "deletion"), "insertion": say(language, "insertion")}
         rows = pd.DataFrame(
             {
@@ -131,7 +142,7 @@ class TrustTab:
         text = say(
             language,
             "curves_text",
-            name=self.categories[view.cam_class],
+            name=self._of(view).categories[view.cam_class],
             deletion=curves.deletion_auc,
             insertion=curves.insertion_auc,
             steps=CURVE_STEPS,
@@ -146,7 +157,9 @@ class TrustTab:
         def step(done, total, method):
             progress(done / total, desc=say(language, "agreement_running", method=method))
 
-        result = method_agreement(self.heatmaps, view.explanation.input, view.cam_class, view.contrast, progress=step)
+        result = method_agreement(
+            self._of(view).heatmaps, view.explanation.input, view.cam_class, view.contrast, progress=step
+        )
         methods = [s.method for s in result.scores]
         pictures = [(self._overlay(view, s.cam, cmap, language), s.method) for s in result.scores]
         pictures.append((self._overlay(view, result.consensus, cmap, language), say(language, "consensus")))
@@ -171,10 +184,11 @@ class TrustTab:
         if view is None:
             return Diagnosis("", None, self.costs(DEFAULT_METHOD, language))
         costs = self.costs(view.method, language)
-        raw = self.explainer.raw_layer4_map(view.explanation, view.cam_class, view.contrast)  # (7, 7)
+        classifier = self._of(view)
+        raw = classifier.explainer.raw_layer4_map(view.explanation, view.cam_class, view.contrast)  # (7, 7)
         # One scale for this image: the largest |evidence| of any top-5 class (or of the class shown),
         # so switching class shows how much stronger or weaker its evidence is, not only where it lies.
-        top5 = [self.explainer.raw_layer4_map(view.explanation, p.index) for p in view.explanation.top5]
+        top5 = [classifier.explainer.raw_layer4_map(view.explanation, p.index) for p in view.explanation.top5]
         bound = max(float(np.abs(m).max()) for m in [raw, *top5])
         grid = self.files.png(_diverging_grid(raw, bound))
         peak = float(np.abs(raw).max())
@@ -182,36 +196,37 @@ class TrustTab:
         values = {"positive": positive, "negative": float(np.clip(-raw, 0, None).max()), "total": float(raw.sum())}
         if positive <= EMPTY_EVIDENCE * max(peak, 1e-12):
             return Diagnosis(
-                say(language, "diagnosis_empty", name=self.categories[view.cam_class], **values), grid, costs
+                say(language, "diagnosis_empty", name=classifier.categories[view.cam_class], **values), grid, costs
             )
         return Diagnosis(say(language, "diagnosis_ok", **values), grid, costs)
 
     def negative_map(self, view, cmap, alpha, language) -> NegativeMap:
         """The map of what argues against the class: Grad-CAM of the negated score."""
         _require(view, language)
-        cam = self.explainer.class_cam(view.explanation, view.cam_class, view.contrast, against=True)
-        caption = say(language, "against", name=self.categories[view.cam_class])
-        picture = overlay_picture(self.categories, view, cam, cmap, alpha, language, caption=caption)
+        classifier = self._of(view)
+        cam = classifier.explainer.class_cam(view.explanation, view.cam_class, view.contrast, against=True)
+        caption = say(language, "against", name=classifier.categories[view.cam_class])
+        picture = overlay_picture(classifier.categories, view, cam, cmap, alpha, language, caption=caption)
         return NegativeMap(replace(view, cam=cam), self.files.png(picture))
 
     def occlusion(self, view, language, progress=gr.Progress()) -> OcclusionPanel:  # noqa: B008
         """Occlusion sensitivity of the explained class: a grey patch slid over the image, batched passes."""
         _require(view, language)
         progress(0, desc=say(language, "occlusion_running", forwards=occlusion_forwards()))
-        result = occlusion_map(self.explainer, view.explanation.input, view.cam_class)
+        result = occlusion_map(self._of(view).explainer, view.explanation.input, view.cam_class)
         picture = render.signed_map(result.drop, 224)
         blended = Image.blend(view.explanation.crop.convert("RGB"), picture, 0.6)
         text = say(
             language,
             "occlusion_done",
-            name=self.categories[view.cam_class],
+            name=self._of(view).categories[view.cam_class],
             forwards=result.forwards,
             most=float(result.drop.max()),
         )
         return OcclusionPanel(self.files.png(blended), text)
 
     def _overlay(self, view, cam: np.ndarray, cmap: str, language: str | None) -> Image.Image:
-        return overlay_picture(self.categories, view, cam, cmap, 0.5, language)
+        return overlay_picture(self._of(view).categories, view, cam, cmap, 0.5, language)
 
 
 def _require(view, language) -> None:

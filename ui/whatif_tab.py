@@ -12,6 +12,7 @@ from PIL import Image
 
 from resnet import Explainer, render
 from resnet.whatif import FILLS, painted_mask, what_if
+from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.text import legend_words, say
 
@@ -37,10 +38,9 @@ def fill_choices(language: str | None = None) -> list[tuple[str, str]]:
 
 
 class WhatIfTab:
-    def __init__(self, explainer: Explainer, files: ScratchFiles):
-        self.explainer = explainer
+    def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
+        self.classifiers = classifiers or Classifiers(explainer)
         self.files = files
-        self.categories = explainer.weights.categories
 
     def canvas(self, view) -> WhatIfCanvas:
         """A new analysis: its crop, unpainted, on the editor's canvas."""
@@ -58,10 +58,11 @@ class WhatIfTab:
         if not mask.any():
             raise gr.Error(say(language, "whatif_paint_first"))
         before = view.explanation
-        result = what_if(self.explainer, before, mask, how, view.cam_class)
+        classifier = self.classifiers.of(view.head)
+        result = what_if(classifier.explainer, before, mask, how, view.cam_class)
         words = legend_words(language)
-        caption = render.heatmap_caption(self.categories, result.cam_class, None, words)
-        before_cam = self.explainer.class_cam(before, result.cam_class)
+        caption = render.heatmap_caption(classifier.categories, result.cam_class, None, words)
+        before_cam = classifier.explainer.class_cam(before, result.cam_class)
         rows = [
             [rank, _entry(old.name, old.probability), _entry(new.name, new.probability)]
             for rank, (old, new) in enumerate(zip(before.top5, result.after.top5, strict=True), 1)
@@ -70,7 +71,7 @@ class WhatIfTab:
         text = say(
             language,
             "whatif_done",
-            name=self.categories[result.cam_class],
+            name=classifier.categories[result.cam_class],
             logit_before=result.logit_before,
             logit_after=result.logit_after,
             logit_change=result.logit_after - result.logit_before,
