@@ -25,6 +25,7 @@ from PIL import Image
 from bench.common import free_port as pick_free_port
 from bench.common import memory_mb
 from resnet import load_image, load_weights
+from resnet.video import MAX_BYTES
 from ui.files import SCRATCH_DIR, ScratchFiles
 from ui.live_tab import LiveTab
 from ui.page import build_demo, launch
@@ -121,7 +122,7 @@ def test_every_corpus_file_through_the_cli(tmp_path, checkpoint, corpus):
 
 def test_oversize_upload_is_refused_by_the_server(client, tmp_path, photos):
     big = tmp_path / "huge.jpg"
-    big.write_bytes(photos[0].read_bytes() + b"\0" * (21 * 1024 * 1024))
+    big.write_bytes(photos[0].read_bytes() + b"\0" * (MAX_BYTES + 1024 * 1024))  # the server's limit: clips
     with pytest.raises(Exception, match="(?i)file size|too large|exceeds"):
         client.predict(handle_file(str(big)), api_name="/explain")
     labels, _, _ = client.predict(handle_file(str(photos[0])), api_name="/explain")

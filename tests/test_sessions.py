@@ -27,6 +27,8 @@ def test_a_closed_page_gives_its_session_back_and_others_keep_theirs(served, exp
     page, other = PageSession(url), PageSession(url)
     try:
         page.trigger("button", "click", image=page.upload(photos[0]))
+        assert not page.value("conv_worked")  # the Learn tab is closed: no lessons computed
+        other.trigger("learn_tab", "select")  # opened before the photo: lessons follow each analysis
         other.trigger("button", "click", image=other.upload(photos[1]))
         expected = explainer.explain(load_image(photos[1]))
         view = kept_view(demo, other)
@@ -37,7 +39,7 @@ def test_a_closed_page_gives_its_session_back_and_others_keep_theirs(served, exp
         while page.session_hash in demo.state_holder.session_data and time.monotonic() < deadline:
             time.sleep(0.2)
         assert page.session_hash not in demo.state_holder.session_data
-        # The analysis also filled the Learn tab's lessons (a chained event), for this photo.
+        # The analysis also filled the open Learn tab's lessons (a chained event), for this photo.
         assert other.value("kernels") and other.value("conv_worked") and other.value("gradient_plot")
         other.trigger("lesson_block_choice", "input", lesson_block_choice="layer4.0")
         assert "layer4.0" in other.value("block_numbers") and "2048" in other.value("block_numbers")

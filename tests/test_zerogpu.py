@@ -27,7 +27,15 @@ from resnet.teach import backbone_sha256, teach_features
 from ui.page import build_demo, launch
 
 WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
-WRAPPED |= {"negative_map", "faithfulness", "features", "lessons", "kernel_lesson", "own_kernel", "block_lesson"}
+WRAPPED |= {
+    "negative_map",
+    "faithfulness",
+    "features",
+    "lessons_if_open",
+    "kernel_lesson",
+    "own_kernel",
+    "block_lesson",
+}
 WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion", "explain_video", "open_frame"}
 
 
@@ -102,7 +110,7 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
     assert view is not None and len(analysis.gallery) == 5
     assert len(pickle.dumps(view)) < 1_000_000  # copied to and from the worker on every class switch
     assert len(call["features"](view, 8, "global").gallery) == 5
-    assert call["lessons"](view, 3, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer1.0", 7, "en").gradient_plot
+    assert call["lessons_if_open"](True, view, 3, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer1.0", 7, "en").gradient_plot
     assert call["block_lesson"](view, "layer4.2", 2047, "en").block_numbers
     examples = call["example_classes"]("en", progress=progress).teach_state
     more = call["add_photos"](examples, "more", [str(photos[3])], "en", progress=progress).teach_state

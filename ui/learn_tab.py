@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,13 @@ class LearnTab:
         self.classifiers = classifiers or Classifiers(explainer)
         self.files = files
         self.kernel_picture = render.kernel_grid(lessons.conv1_kernels(explainer))
+
+    def lessons_if_open(self, is_open, view, kernel, numbers, block, channel, language) -> Lessons:
+        """The lessons, only while the Learn tab is open (opening it computes them): an analysis
+        does not pay for lessons nobody looks at (about four forward passes' worth)."""
+        if not is_open or view is None:
+            return Lessons(**{field.name: gr.skip() for field in dataclasses.fields(Lessons)})
+        return self.lessons(view, kernel, numbers, block, channel, language)
 
     def lessons(self, view, kernel, numbers, block, channel, language) -> Lessons:
         """All lessons for the analysed photo (a few stem passes, one block, one backward pass)."""

@@ -69,6 +69,7 @@ from ui.video_tab import VideoAnalysis, VideoFrame, VideoTab
 from ui.whatif_tab import WhatIfCanvas, WhatIfPanel, WhatIfTab, fill_choices
 
 STAGES_TAB = "stages"  # the tab an empty layer4 map points to: Grad-CAM of the earlier stages
+LEARN_TAB = "learn"  # its lessons are computed while it is open
 LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
 MAX_FILE_SIZE = f"{video.MAX_BYTES // 2**20}mb"  # uploads larger than this are refused by the server (clips)
 QUEUE_SIZE = 32  # requests waiting beyond this get "queue is full, try again"
@@ -116,6 +117,7 @@ def build_demo(
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         c["view"] = gr.State(None, time_to_live=3600)
+        c["learn_open"] = gr.State(False)  # whether the Learn tab is the one shown
         c["language"] = gr.Textbox(visible=False)  # filled by LANGUAGE_JS before each event
         c["relabel"] = gr.Button("relabel", elem_id=RELABEL_ID)  # hidden by CSS
         c["prediction"] = gr.JSON(visible=False)  # the /predict endpoint's output (API only)
@@ -133,7 +135,7 @@ def build_demo(
             _blocks_tab(c, explainer)
             _live_tab(c)
             _video_tab(c)
-            with gr.Tab(text("tab_learn")):
+            with gr.Tab(text("tab_learn"), id=LEARN_TAB, elem_id="learn_tab"):
                 gr.Markdown(text("learn_intro"))
                 c["learn_table"] = gr.Markdown(architecture_table(explain.parts, None))
                 c["learn_story"] = gr.Markdown(text("learn_waiting"))
@@ -457,6 +459,13 @@ def legend_html(colours: dict[str, str]) -> str:
     return '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
 
 
+LESSON_INPUTS = ("learn_open", "view", "kernel_pick", "kernel_numbers", "lesson_block_choice", "lesson_channel")
+
+
+def _constant(value):
+    return lambda: value
+
+
 def page_events(c: dict, on_gpu):
     """``page_event(trigger, fn, names, record, gpu=False, **kwargs)``: a private event of the page
     whose inputs are the named components and, last, the page's language, and whose outputs are
@@ -518,8 +527,7 @@ def _wire(
             trigger_mode="always_last",
         )
         page_event(analyzed.success, trust.diagnose, ("view",), Diagnosis)
-        lesson_inputs = ("view", "kernel_pick", "kernel_numbers", "lesson_block_choice", "lesson_channel")
-        page_event(analyzed.success, learn.lessons, lesson_inputs, Lessons, gpu=True)
+        page_event(analyzed.success, learn.lessons_if_open, LESSON_INPUTS, Lessons, gpu=True)
         analyses.append(analyzed)
     page_event(
         c["live_cam"].stream,
@@ -532,6 +540,10 @@ def _wire(
         concurrency_id="live",
         concurrency_limit=max(max_batch, CONCURRENCY),
     )
+    for tab in c["tabs"].children:  # which tab is shown: the Learn tab computes its lessons when opened
+        opened = tab.select(_constant(tab.id == LEARN_TAB), None, c["learn_open"], api_visibility="private")
+        if tab.id == LEARN_TAB:
+            page_event(opened.then, learn.lessons_if_open, LESSON_INPUTS, Lessons, gpu=True)
     c["live_freeze"].click(as_outputs(live.freeze), c["live_cam"], outputs(Frozen, c), api_visibility="private")
     retarget_inputs = ("view", None, "contrast", "method", "cmap", "alpha")
     for trigger, chosen in (
