@@ -30,13 +30,12 @@ from .explain import PRECISIONS, Explainer, Explanation, find_class
 from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .preprocess import load_image
 from .report import build_report
+from .runs import IMAGE_SUFFIXES, collect_files, finished_record
 from .runtime import tune_allocator
 from .teach import MAX_CLASSES, MIN_CLASSES, load_head, save_head, teach, with_head
 from .trust import CURVE_BASELINE, CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
 from .video_cli import add_video_parser, video_command
 from .weights import DEFAULT_SPEC, PRETRAINED, RANDOM_SPEC, SPEC_ENV, LoadedWeights, load_weights
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}  # walked in folders
 
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
@@ -117,28 +116,6 @@ class Options:
             "faithfulness": self.faithfulness,
             "head": self.head,
         }
-
-
-def collect_images(inputs: list[Path]) -> list[tuple[Path, str]]:
-    """(image, output stem) pairs: files as given, folders walked in sorted order.
-
-    Stems are stable across runs (so a re-run can resume) and unique: a file in a folder is
-    named by its path inside that folder (``birds/owl.jpg`` -> ``birds__owl``), and repeats
-    get ``-2``, ``-3``.
-    """
-    found: list[tuple[Path, str]] = []
-    for item in inputs:
-        if item.is_dir():
-            for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
-                found.append((path, "__".join(path.relative_to(item).with_suffix("").parts)))
-        else:
-            found.append((item, item.stem))
-    seen: dict[str, int] = {}
-    unique = []
-    for path, stem in found:
-        seen[stem] = seen.get(stem, 0) + 1
-        unique.append((path, stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
-    return unique
 
 
 def explain_chunk(
@@ -222,16 +199,6 @@ def write_outputs(
     return record
 
 
-def finished_record(out: Path, stem: str, image: Path, options: Options) -> dict | None:
-    """The record of an earlier run for this image and these options, if all its files are there."""
-    try:
-        record = json.loads((out / f"{stem}.json").read_text())
-    except (OSError, ValueError):
-        return None
-    same = record.get("image") == str(image) and record.get("options") == options.as_dict()
-    return record if same and all((out / name).exists() for name in record.get("files", [])) else None
-
-
 def write_summary(out: Path, records: list[dict]) -> None:
     """summary.json (every record) and summary.csv (one line per image)."""
     (out / "summary.json").write_text(json.dumps(records, indent=2))
@@ -275,14 +242,14 @@ def explain_command(args: argparse.Namespace) -> int:
     print(f"using {weights.describe()}", file=sys.stderr)
     heatmaps = Heatmaps(explainer)
     args.out.mkdir(parents=True, exist_ok=True)
-    images = collect_images(args.images)
+    images = collect_files(args.images)
     if not images:
         print("error: no images found (looked for " + ", ".join(sorted(IMAGE_SUFFIXES)) + ")", file=sys.stderr)
         return 2
     records: dict[int, dict] = {}
     todo = []
     for i, (image, stem) in enumerate(images):
-        previous = None if args.no_resume else finished_record(args.out, stem, image, options)
+        previous = None if args.no_resume else finished_record(args.out, stem, image, options.as_dict())
         if previous:
             records[i] = previous
         else:
@@ -346,7 +313,7 @@ def teach_command(args: argparse.Namespace) -> int:
     examples, skipped = {}, 0
     for folder in folders:
         examples[folder.name] = []
-        for path, _ in collect_images([folder]):
+        for path, _ in collect_files([folder]):
             try:
                 examples[folder.name].append(load_image(path))
             except (ValueError, OSError) as err:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from .explain import Explainer
 from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
+from .runs import collect_files, finished_record
 from .teach import load_head, with_head
 from .video import (
     MAX_SECONDS,
@@ -54,23 +55,6 @@ def add_video_parser(commands, add_model_flags) -> None:
     )
     video.add_argument("--no-resume", action="store_true", help="redo clips an earlier run already finished")
     video.add_argument("--head", type=Path, default=None, help="explain the classes of a taught head")
-
-
-def collect_videos(inputs: list[Path]) -> list[tuple[Path, str]]:
-    """(clip, output name) pairs: files as given, folders walked in sorted order; names made unique."""
-    found: list[tuple[Path, str]] = []
-    for item in inputs:
-        if item.is_dir():
-            for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES):
-                found.append((path, "__".join(path.relative_to(item).with_suffix("").parts)))
-        else:
-            found.append((item, item.stem))
-    seen: dict[str, int] = {}
-    unique = []
-    for path, stem in found:
-        seen[stem] = seen.get(stem, 0) + 1
-        unique.append((path, stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
-    return unique
 
 
 def explain_video(
@@ -119,16 +103,6 @@ def explain_video(
     return record
 
 
-def finished(out: Path, stem: str, path: Path, options: dict) -> dict | None:
-    """The record of an earlier run of this clip with these options, if all its files are there."""
-    try:
-        record = json.loads((out / f"{stem}.json").read_text())
-    except (OSError, ValueError):
-        return None
-    same = record.get("video") == str(path) and record.get("options") == options
-    return record if same and all((out / name).exists() for name in record.get("files", [])) else None
-
-
 def video_command(args: argparse.Namespace) -> int:
     try:
         weights = load_weights(args.weights, device=args.device)
@@ -142,7 +116,7 @@ def video_command(args: argparse.Namespace) -> int:
     if weights.warning:
         print(f"warning: {weights.warning}", file=sys.stderr)
     print(f"using {weights.describe()}", file=sys.stderr)
-    clips = collect_videos(args.videos)
+    clips = collect_files(args.videos, VIDEO_SUFFIXES)
     if not clips:
         print("error: no videos found (looked for " + ", ".join(sorted(VIDEO_SUFFIXES)) + ")", file=sys.stderr)
         return 2
@@ -151,7 +125,7 @@ def video_command(args: argparse.Namespace) -> int:
     heatmaps = Heatmaps(explainer)
     failures, done = 0, 0
     for path, stem in clips:
-        if not args.no_resume and finished(args.out, stem, path, options):
+        if not args.no_resume and finished_record(args.out, stem, path, options, kind="video"):
             print(f"{path}: already done in {args.out} (resuming)", file=sys.stderr)
             done += 1
             continue

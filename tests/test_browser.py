@@ -52,13 +52,25 @@ def page(browser, server):
 
 
 def open_tab(page, name: str) -> None:
-    """Click a tab, from the "More tabs" menu when the row of tabs has no room for it."""
+    """Click a tab, from the "More tabs" menu when the row of tabs has no room for it.
+
+    Gradio measures the row after the page renders and only then moves tabs into the menu, so
+    this looks again until one of the two is there.
+    """
     tab = page.get_by_role("tab", name=name, exact=True)
-    if not tab.count():
-        page.get_by_role("button", name="More tabs").click()
-        page.locator(".overflow-dropdown button", has_text=name).click()
-        return
-    tab.click()
+    more = page.get_by_role("button", name="More tabs")
+    listed = page.locator(".overflow-dropdown button", has_text=name)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        if tab.count() and tab.first.is_visible():
+            tab.first.click()
+            return
+        if listed.count() and more.count() and more.first.is_visible():
+            more.first.click()
+            listed.first.click()
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no tab named {name!r}")
 
 
 def expect_explained(page, top1: str | None = None):

@@ -102,11 +102,11 @@ def test_the_tab_compares_before_and_after(explainer, photos):
     canvas = tab.canvas(view).whatif_editor
     assert Image.open(canvas["background"]).size == (CANVAS, CANVAS) and canvas["layers"] == []
     with pytest.raises(gr.Error, match="Paint over part of the picture first"):
-        tab.run(view, {"background": None, "layers": [], "composite": None}, "blur", "en")
+        tab.explain_edited(view, {"background": None, "layers": [], "composite": None}, "blur", "en")
     with pytest.raises(gr.Error, match="No image yet"):
-        tab.run(None, None, "blur", "en")
+        tab.explain_edited(None, None, "blur", "en")
     editor = {"background": None, "layers": [paint(0, 0, 224, 448)], "composite": None}  # the top half
-    panel = tab.run(view, editor, "mean colour", "en")
+    panel = tab.explain_edited(view, editor, "mean colour", "en")
     expected = what_if(explainer, view.explanation, painted_mask(editor["layers"]), "mean colour", view.cam_class)
     table = panel.whatif_table
     assert list(table.columns) == ["rank", "before", "after"] and len(table) == 5
@@ -116,7 +116,7 @@ def test_the_tab_compares_before_and_after(explainer, photos):
     assert f"logit {expected.logit_before:.2f} → {expected.logit_after:.2f}" in panel.whatif_text
     after = np.asarray(Image.open(panel.whatif_after).convert("RGB"))[:224]  # above the colour bar
     assert after.shape == (224, 224, 3)
-    chinese = tab.run(view, editor, "blur", "zh-CN")
+    chinese = tab.explain_edited(view, editor, "blur", "zh-CN")
     assert "图片的模糊版本" in chinese.whatif_text and list(chinese.whatif_table.columns) == [
         "名次",
         "修改前",

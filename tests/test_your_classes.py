@@ -104,7 +104,7 @@ def test_the_trust_learn_and_what_if_tabs_follow_the_taught_classes(tabs, analys
     assert name in str(lessons.gradient_plot)
     layer = np.zeros((CANVAS, CANVAS, 4), np.uint8)
     layer[:200, :200] = 255
-    panel = what_if.run(view, {"layers": [layer]}, "blur", EN)
+    panel = what_if.explain_edited(view, {"layers": [layer]}, "blur", EN)
     assert f"**{name}** (the explained class)" in panel.whatif_text
     assert {cell.split(" (")[0] for cell in panel.whatif_table.iloc[:, 2]} <= set(head.classes)
 

@@ -37,6 +37,7 @@ WRAPPED |= {
     "block_lesson",
 }
 WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion", "explain_video", "open_frame"}
+WRAPPED |= {"explain_edited"}
 
 
 def round_trip(value):
@@ -130,6 +131,9 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
     video = list(call["explain_video"](str(clip), 4, None, False, "en", progress=progress))[-1]
     assert len(pickle.dumps(video.video_run)) < 10_000 and len(video.video_run.frame_index) == 4
     assert call["open_frame"](video.video_run, 3, None, "en").video_frame_labels
+    paint = np.zeros((448, 448, 4), np.uint8)
+    paint[:100, :100] = 255
+    assert call["explain_edited"](view, {"layers": [paint]}, "blur", "en").whatif_text
 
 
 def test_slow_methods_ask_for_longer_gpu_slots(zero, photos):

@@ -622,7 +622,13 @@ def _wire_what_if(c: dict, what_if: WhatIfTab, on_gpu, analyses: list) -> None:
     event = page_events(c, on_gpu)
     for analyzed in analyses:  # a new photo: its crop, unpainted (a class switch keeps the paint)
         analyzed.success(as_outputs(what_if.canvas), c["view"], outputs(WhatIfCanvas, c), api_visibility="private")
-    event(c["whatif_button"].click, what_if.run, ("view", "whatif_editor", "whatif_fill"), WhatIfPanel, gpu=True)
+    event(
+        c["whatif_button"].click,
+        what_if.explain_edited,
+        ("view", "whatif_editor", "whatif_fill"),
+        WhatIfPanel,
+        gpu=True,
+    )
 
 
 def _wire_video(c: dict, clips: VideoTab, on_gpu, forward_seconds: float) -> None:

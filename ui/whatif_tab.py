@@ -49,7 +49,7 @@ class WhatIfTab:
         path = self.files.png(view.explanation.crop.convert("RGB").resize((CANVAS, CANVAS), Image.Resampling.BICUBIC))
         return WhatIfCanvas({"background": path, "layers": [], "composite": path})
 
-    def run(self, view, editor, how, language) -> WhatIfPanel:
+    def explain_edited(self, view, editor, how, language) -> WhatIfPanel:
         """Fill what was painted, run the model once, and compare with the picture as it was."""
         if view is None:
             raise gr.Error(say(language, "no_image"))
