@@ -274,7 +274,7 @@ def test_single_output_controls_update_their_panel(page):
 
 
 def test_teach_tab_learns_classes_from_the_example_photos_and_explains_with_them(page, photos):
-    open_tab(page, "Teach it new classes")
+    open_tab(page, "Teach")
     page.get_by_role("button", name="Try it with the example photos").click()
     expect(page.get_by_role("cell", name="astronaut")).to_be_visible(timeout=WAIT_MS)
     page.get_by_role("button", name="Train", exact=True).click()

@@ -42,7 +42,7 @@ EN = {
     "channels": "Channels per stage",
     "colour_scale": "Colour scale",
     "features": "The most active channels of the stem and each residual stage (one pixel per activation)",
-    "tab_stages": "Grad-CAM at every stage",
+    "tab_stages": "Every stage",
     "stages_caption": "Grad-CAM of the chosen class at the output of each stage, from one backward pass.",
     "stages": "layer1 .. layer4",
     "tab_blocks": "Residual blocks",
@@ -150,7 +150,7 @@ EN = {
     "video_frame_heatmap": "That frame's Grad-CAM",
     "video_frame_labels": "That frame's top-5",
     "video_analyse": "Analyse this frame in full (Explain panel)",
-    "tab_teach": "Teach it new classes",
+    "tab_teach": "Teach",
     "teach_intro": (
         "Teach ResNet50 classes of your own, the way practitioners start (transfer learning): the network stays "
         "frozen, each photo (and its mirror image) becomes its 2048 pooled layer4 features, and a linear head "
@@ -173,7 +173,7 @@ EN = {
     "teach_try_button": "Explain with your classes",
     "teach_labels": "Your classes",
     "teach_heatmap": "Grad-CAM of your top class",
-    "tab_logit": "Where the logit comes from",
+    "tab_logit": "Logit parts",
     "logit_caption": (
         "ResNet50's score for a class is a sum over the 2048 channels of layer4: "
         "**logit = Σₖ fc.weight[class, k] × mean(channel k) + bias**. The chart shows the channels "
