@@ -279,10 +279,12 @@ class OverlayWriter:
 
 
 def timeline_classes(probabilities: np.ndarray, count: int = 5) -> list[int]:
-    """The classes a timeline shows: the ``count`` with the highest peak probability over the
-    frames, (F, K) -> class ids, strongest first."""
+    """The classes a timeline shows, (F, K) -> up to ``count`` class ids: first the classes that
+    are some frame's top-1 (the most frames first), then the highest peak probabilities."""
     peaks = probabilities.max(axis=0)  # (K,)
-    return [int(k) for k in np.argsort(-peaks, kind="stable")[:count]]
+    wins = np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1])  # (K,) frames won
+    order = np.lexsort((-peaks, -wins))  # most frames won, then highest peak
+    return [int(k) for k in order[:count]]
 
 
 def expected_frames(info: VideoInfo, fps: float | None, limits: Limits = Limits()) -> int | None:

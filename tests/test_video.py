@@ -23,6 +23,7 @@ from resnet.video import (
     explain_frames,
     overlay_frame,
     sampling_rate,
+    timeline_classes,
 )
 
 from conftest import ROOT
@@ -209,3 +210,14 @@ def test_video_cli_contract(tmp_path, clip, checkpoint, explainer):
     assert (out / f"{clip.stem}_cam.mp4").stat().st_mtime_ns == before
     # Nothing usable: exit 2.
     assert run_cli("video", str(bad), "--out", str(out), "--weights", str(checkpoint)).returncode == 2
+
+
+def test_the_timeline_shows_every_frames_top1_first():
+    probabilities = np.array(
+        [
+            [0.40, 0.05, 0.05, 0.05, 0.05, 0.05, 0.35, 0.00],  # class 0 wins
+            [0.05, 0.30, 0.25, 0.25, 0.14, 0.01, 0.00, 0.00],  # class 1 wins with a lower peak than class 6's
+        ]
+    )
+    assert timeline_classes(probabilities, 3) == [0, 1, 6]
+    assert timeline_classes(probabilities, 5) == [0, 1, 6, 2, 3]

@@ -149,7 +149,7 @@ class VideoTab:
 
     @staticmethod
     def _timeline(probabilities: np.ndarray, times: tuple[float, ...], categories: list[str]) -> tuple[object, str]:
-        """Probability over time of the classes that peak highest: (F, K) -> a LinePlot and its legend."""
+        """Probability over time of the timeline's classes (``timeline_classes``): (F, K) -> a LinePlot and its legend."""
         classes = timeline_classes(probabilities, len(TIMELINE_COLOURS))
         names = [categories[k] for k in classes]
         table = pd.DataFrame(
