@@ -152,6 +152,13 @@ class VideoReader:
                 due = (math.floor((time_s + tolerance) / every) + 1) * every
                 yield Frame(index, time_s, frame.pts, self._upright(frame))
 
+    def expected_frames(self, fps: float | None) -> int | None:
+        """About how many frames ``frames(fps)`` yields (for progress bars); None if the length is unknown."""
+        if self.info.duration_s is None:
+            return None
+        seconds = min(self.info.duration_s, self.limits.seconds)
+        return max(1, math.ceil(seconds * sampling_rate(self.info, fps) - 1e-6))
+
     def _stop(self, why: str) -> None:
         self.stopped = why
 
@@ -247,8 +254,7 @@ class OverlayWriter:
     """An H.264 MP4 that plays in browsers (yuv420p, moov atom first), one picture per frame."""
 
     def __init__(self, path: str | os.PathLike, fps: float):
-        self.path = Path(path)
-        self._container = av.open(str(self.path), "w", format="mp4", options={"movflags": "+faststart"})
+        self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
         self._stream = self._container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         self._stream.pix_fmt = "yuv420p"
         self._stream.options = {"crf": "23", "preset": "veryfast"}
@@ -285,11 +291,3 @@ def timeline_classes(probabilities: np.ndarray, count: int = 5) -> list[int]:
     wins = np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1])  # (K,) frames won
     order = np.lexsort((-peaks, -wins))  # most frames won, then highest peak
     return [int(k) for k in order[:count]]
-
-
-def expected_frames(info: VideoInfo, fps: float | None, limits: Limits = Limits()) -> int | None:
-    """About how many frames ``frames(fps)`` yields (for progress bars); None if the length is unknown."""
-    if info.duration_s is None:
-        return None
-    seconds = min(info.duration_s, limits.seconds)
-    return max(1, math.ceil(seconds * sampling_rate(info, fps) - 1e-6))

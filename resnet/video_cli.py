@@ -29,7 +29,6 @@ from .video import (
     OverlayWriter,
     VideoError,
     VideoReader,
-    expected_frames,
     explain_frames,
     overlay_frame,
     sampling_rate,
@@ -58,10 +57,10 @@ def add_video_parser(commands, add_model_flags) -> None:
 
 
 def explain_video(
-    path: Path, stem: str, out: Path, explainer: Explainer, heatmaps: Heatmaps, args, options: dict, progress
+    reader: VideoReader, stem: str, out: Path, explainer: Explainer, heatmaps: Heatmaps, args, options: dict, progress
 ) -> dict:
-    """Explain one clip into its four files; return its record (raises VideoError)."""
-    reader = VideoReader(path, Limits(seconds=args.max_seconds))
+    """Explain one opened clip into its four files; return its record (raises VideoError)."""
+    path = reader.path
     rate = sampling_rate(reader.info, args.fps)
     rows, logits = [], []
     with OverlayWriter(out / f"{stem}_cam.mp4", rate) as writer:
@@ -130,9 +129,10 @@ def video_command(args: argparse.Namespace) -> int:
             done += 1
             continue
         try:
-            total = expected_frames(VideoReader(path, Limits(seconds=args.max_seconds)).info, args.fps)
+            reader = VideoReader(path, Limits(seconds=args.max_seconds))
+            total = reader.expected_frames(args.fps)
             with tqdm(total=total, unit="frame", desc=path.name, file=sys.stderr, disable=None) as progress:
-                record = explain_video(path, stem, args.out, explainer, heatmaps, args, options, progress)
+                record = explain_video(reader, stem, args.out, explainer, heatmaps, args, options, progress)
         except (VideoError, OSError) as err:
             failures += 1
             print(f"error: {path}: {err}", file=sys.stderr)

@@ -237,7 +237,7 @@ def test_live_smoothing_and_class_lock(explainer, files, photos):
 
 def test_live_frames_with_the_visitors_taught_classes(explainer, files, photos):
     teach = TeachTab(explainer, files)
-    live = LiveTab(explainer, files, explainer_for=teach.explainer_for)
+    live = LiveTab(explainer, files, classifiers=teach.classifiers)
     frame = np.asarray(load_image(photos[1]))
     assert "Train a head first" in live.live(frame, None, None, True, 0.0, False, EN).live_info
     rows = {

@@ -19,7 +19,6 @@ from resnet.video import (
     OverlayWriter,
     VideoError,
     VideoReader,
-    expected_frames,
     explain_frames,
     overlay_frame,
     sampling_rate,
@@ -67,7 +66,7 @@ def test_sampling_keeps_one_frame_per_period(clip):
     assert [f.index for f in reader.frames(5)] == list(range(0, 30, 3))  # 15 fps clip at 5 fps
     assert [f.index for f in reader.frames(1)] == [0, 15]
     assert len(list(reader.frames(0))) == 30  # every frame
-    assert len(list(reader.frames(None))) == 20 == expected_frames(reader.info, None)  # capped at 10 fps
+    assert len(list(reader.frames(None))) == 20 == reader.expected_frames(None)  # capped at 10 fps
     assert len(list(reader.frames(100))) == 30  # never more than the clip has
     assert sampling_rate(reader.info, None) == 10 and sampling_rate(reader.info, 0) == 15
     assert reader.stopped is None

@@ -17,7 +17,6 @@ from bench.page_session import EventFailed, PageSession
 from resnet.teach import backbone_sha256, pooled_features, teach_features
 from resnet.video import VideoReader
 from ui.files import ScratchFiles
-from ui.teach_tab import TeachTab
 from ui.video_tab import VideoTab
 
 
@@ -33,7 +32,7 @@ def clip(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tab(explainer):
     files = ScratchFiles()
-    return VideoTab(explainer, files, TeachTab(explainer, files).explainer_for)
+    return VideoTab(explainer, files)
 
 
 def test_a_clip_becomes_an_overlay_video_a_timeline_and_frames_to_open(tab, clip, explainer):
@@ -67,7 +66,7 @@ def test_a_clip_becomes_an_overlay_video_a_timeline_and_frames_to_open(tab, clip
         assert len(list(container.decode(video=0))) == 10
     # Any frame opens in full: decoded again, explained on its own.
     assert done.video_frame_labels == pytest.approx(expected[0].label_confidences, abs=1e-5)
-    opened = tab.open_frame(run, 7, None, "en")
+    opened = tab.open_frame(run, 7, "en")
     assert opened.video_frame_labels == pytest.approx(expected[7].label_confidences, abs=1e-5)
     assert "Frame 8 of 10" in opened.video_frame_info and "frame 21 of the clip, at 1.40 s" in opened.video_frame_info
     frozen = tab.analyse_frame(run, 7, "en")
@@ -85,7 +84,7 @@ def test_your_classes_explain_a_clip(tab, clip, explainer, photos):
     done = list(tab.explain_video(str(clip), 2, head, True, "en", progress=no_progress))[-1]
     assert {r[2] for r in done.video_timeline.value["data"]} == {"cats", "cups"}
     assert set(done.video_frame_labels) == {"cats", "cups"}
-    assert set(tab.open_frame(done.video_run, 2, head, "en").video_frame_labels) == {"cats", "cups"}
+    assert set(tab.open_frame(done.video_run, 2, "en").video_frame_labels) == {"cats", "cups"}
 
 
 def test_unusable_files_get_a_clear_message(tab, tmp_path):

@@ -130,7 +130,7 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
     assert len(call["agreement"](view, "jet", "en", progress=progress).agreement_gallery) == 8
     video = list(call["explain_video"](str(clip), 4, None, False, "en", progress=progress))[-1]
     assert len(pickle.dumps(video.video_run)) < 10_000 and len(video.video_run.frame_index) == 4
-    assert call["open_frame"](video.video_run, 3, None, "en").video_frame_labels
+    assert call["open_frame"](video.video_run, 3, "en").video_frame_labels
     paint = np.zeros((448, 448, 4), np.uint8)
     paint[:100, :100] = 255
     assert call["explain_edited"](view, {"layers": [paint]}, "blur", "en").whatif_text

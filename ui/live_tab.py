@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import gradio as gr
@@ -13,7 +12,7 @@ from PIL import Image
 from resnet import Explainer, render
 from resnet.batching import BatchingExplainer
 from resnet.explain import upsample_cams
-from resnet.teach import Head
+from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.text import legend_words, say
 
@@ -46,13 +45,12 @@ class LiveTab:
         explainer: Explainer,
         files: ScratchFiles,
         batcher: BatchingExplainer | None = None,
-        explainer_for: Callable[[Head], Explainer] | None = None,
+        classifiers: Classifiers | None = None,
     ):
-        """``explainer_for(head)``: an Explainer of a visitor's taught head (see ``TeachTab``)."""
-        self.explainer = explainer
+        """``classifiers``: the shared model and the visitors' taught heads (see ``ui.classes``)."""
         self.files = files
         self.run = batcher or explainer  # frames of several viewers share forward passes when given
-        self.explainer_for = explainer_for
+        self.classifiers = classifiers or Classifiers(explainer)
 
     def live(self, frame, state, head, yours, smoothing, lock, language) -> LiveFrame:
         """One webcam frame (H, W, 3 uint8): top-5 and Grad-CAM overlay, plus the rate served.
@@ -68,14 +66,12 @@ class LiveTab:
         state = state or LiveState()
         if frame is None:
             return LiveFrame(None, None, state, "")
-        if yours and (head is None or self.explainer_for is None):
+        if yours and head is None:
             return LiveFrame(None, None, state, say(language, "teach_train_first"))
         start = time.perf_counter()
-        explainer, run, categories = (
-            (self.explainer_for(head),) * 2 + (head.classes,)
-            if yours
-            else (self.explainer, self.run, self.explainer.weights.categories)
-        )
+        classifier = self.classifiers.of(head if yours else None)
+        explainer, categories = classifier.explainer, classifier.categories
+        run = explainer if yours else self.run  # a head is never batched with other viewers' frames
         result = run.explain(Image.fromarray(frame).convert("RGB"))
         locked = lock and state.cam_class is not None and state.cam_class < len(categories)
         cam_class = state.cam_class if locked else result.cam_class

@@ -54,7 +54,7 @@ from ui.live_tab import Frozen, LiveFrame, LiveTab
 from ui.records import as_output_stream, as_outputs, outputs
 from ui.sessions import forget_closed_pages
 from ui.teach_tab import TeachClasses, TeachTab, Trained, TriedHead
-from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, text
+from ui.text import I18N, LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, legend_html, text
 from ui.trust_tab import (
     CURVE_COLOURS,
     AgreementPanel,
@@ -107,12 +107,12 @@ def build_demo(
     teach = TeachTab(explainer, files, classifiers)
     explain, live, api = (
         ExplainTab(explainer, files, forward_seconds, classifiers),
-        LiveTab(explainer, files, batcher, explainer_for=teach.explainer_for),
+        LiveTab(explainer, files, batcher, classifiers),
         Api(explainer, files, batcher),
     )
     trust = TrustTab(explainer, explain.heatmaps, files, forward_seconds, classifiers)
     learn = LearnTab(explainer, files, classifiers)
-    clips = VideoTab(explainer, files, explainer_for=teach.explainer_for)
+    clips = VideoTab(explainer, files, classifiers)
     what_if = WhatIfTab(explainer, files, classifiers)
     c: dict[str, gr.components.Component] = {}  # every component a handler reads or fills, by name
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
@@ -453,12 +453,6 @@ def gpu_seconds(forward_seconds: float, method_of, times: int = 1):
     return seconds
 
 
-def legend_html(colours: dict[str, str]) -> str:
-    """A chart legend as HTML: a coloured line and the series name, for each series."""
-    items = [f'<span style="color:{colour}">━━</span> {name}' for name, colour in colours.items()]
-    return '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
-
-
 LESSON_INPUTS = ("learn_open", "view", "kernel_pick", "kernel_numbers", "lesson_block_choice", "lesson_channel")
 
 
@@ -645,7 +639,7 @@ def _wire_video(c: dict, clips: VideoTab, on_gpu, forward_seconds: float) -> Non
         concurrency_limit=1,
     )
     c["video_stop"].click(None, None, None, cancels=[explaining], api_visibility="private")
-    event(c["video_frame"].release, clips.open_frame, ("video_run", "video_frame", "teach_head"), VideoFrame, gpu=True)
+    event(c["video_frame"].release, clips.open_frame, ("video_run", "video_frame"), VideoFrame, gpu=True)
     event(c["video_analyse"].click, clips.analyse_frame, ("video_run", "video_frame"), Frozen)
 
 

@@ -75,11 +75,6 @@ class TeachTab:
     def backbone(self) -> str:
         return self.classifiers.backbone
 
-    def explainer_for(self, head: Head) -> Explainer:
-        """The shared backbone with this visitor's head in place of ``fc`` (no copy of the backbone; made
-        once per head, so a live frame does not rebuild it)."""
-        return self.classifiers.of(head).explainer
-
     def add_photos(self, state, name, paths, language, progress=gr.Progress()) -> TeachClasses:  # noqa: B008
         """Photos for class ``name``: their features (and their mirrors') are kept, not the photos."""
         name = (name or "").strip()
@@ -157,7 +152,7 @@ class TeachTab:
         if image_path is None:
             raise gr.Error(say(language, "no_image"))
         image = read_upload(image_path, language)
-        result = self.explainer_for(head).explain(image)
+        result = self.classifiers.of(head).explainer.explain(image)
         words = legend_words(language)
         caption = render.heatmap_caption(head.classes, result.cam_class, None, words)
         overlay = render.cam_overlay(result.crop, result.cam, caption, words=words)

@@ -699,6 +699,12 @@ def legend_words(language: str | None) -> LegendWords:
     return words if can_draw(words) else ENGLISH_LEGEND
 
 
+def legend_html(colours: dict[str, str]) -> str:
+    """A chart legend as HTML: a coloured line and the series name, for each series."""
+    items = [f'<span style="color:{colour}">━━</span> {name}' for name, colour in colours.items()]
+    return '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
+
+
 def text(key: str) -> gr.i18n.I18nData:
     """The translatable static text for ``key`` (raises KeyError for unknown keys, so typos fail early)."""
     EN[key]

@@ -8,7 +8,7 @@ clip (``VideoRun``); opening a frame decodes it again from the uploaded file.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import gradio as gr
@@ -24,15 +24,15 @@ from resnet.video import (
     OverlayWriter,
     VideoError,
     VideoReader,
-    expected_frames,
     explain_frames,
     overlay_frame,
     sampling_rate,
     timeline_classes,
 )
+from ui.classes import Classifier, Classifiers
 from ui.files import ScratchFiles
 from ui.live_tab import Frozen
-from ui.text import legend_words, say
+from ui.text import legend_html, legend_words, say
 
 TIMELINE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")  # one per class on the timeline
 
@@ -45,7 +45,7 @@ class VideoRun:
     frame_index: tuple[int, ...]  # (F,) positions among the decoded frames
     pts: tuple[int | None, ...]  # (F,) the decoder's timestamps, to find a frame again
     time_s: tuple[float, ...]  # (F,)
-    yours: bool  # explained with the visitor's taught classes
+    head: Head | None  # the visitor's taught head it was explained with (None: ImageNet's classes)
 
 
 @dataclass(frozen=True)
@@ -69,18 +69,10 @@ class VideoFrame:
 
 
 class VideoTab:
-    def __init__(self, explainer: Explainer, files: ScratchFiles, explainer_for: Callable[[Head], Explainer]):
-        """``explainer_for(head)``: an Explainer of a visitor's taught head (see ``TeachTab``)."""
-        self.explainer = explainer
+    def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
+        """``classifiers``: the shared model and the visitors' taught heads (see ``ui.classes``)."""
+        self.classifiers = classifiers or Classifiers(explainer)
         self.files = files
-        self.explainer_for = explainer_for
-
-    def _model(self, head: Head | None, yours: bool, language) -> tuple[Explainer, list[str]]:
-        if not yours:
-            return self.explainer, self.explainer.weights.categories
-        if head is None:
-            raise gr.Error(say(language, "teach_train_first"))
-        return self.explainer_for(head), head.classes
 
     def _reader(self, path: str | None, language) -> VideoReader:
         if path is None:
@@ -103,17 +95,22 @@ class VideoTab:
     ) -> Iterator[VideoAnalysis]:
         """Explain the clip's frames in batches; yields after each batch (where Stop can cancel)."""
         reader = self._reader(path, language)
-        explainer, categories = self._model(head, yours, language)
+        if yours and head is None:
+            raise gr.Error(say(language, "teach_train_first"))
+        classifier = self.classifiers.of(head if yours else None)
         rate = sampling_rate(reader.info, fps)
-        total = expected_frames(reader.info, fps) or 0
+        total = reader.expected_frames(fps) or 0
         words = legend_words(language)
         rows: list[tuple[int, int | None, float]] = []
         probabilities: list[np.ndarray] = []  # (K,) per frame
+        first = None  # the first explained frame: the frame panel opens on it
         out = self.files.new_path(".mp4", prefix="resnet50-video-")
         start = time.perf_counter()
         progress(0, desc=say(language, "video_starting", frames=total or "?", fps=rate))
         with OverlayWriter(out, rate) as writer:
-            for done, explained in enumerate(explain_frames(reader.frames(fps), explainer, batch_size=BATCH_SIZE), 1):
+            frames = explain_frames(reader.frames(fps), classifier.explainer, batch_size=BATCH_SIZE)
+            for done, explained in enumerate(frames, 1):
+                first = first or explained.explanation
                 writer.write(overlay_frame(explained, words))
                 frame = explained.frame
                 rows.append((frame.index, frame.pts, frame.time_s))
@@ -125,12 +122,12 @@ class VideoTab:
         if not rows:
             raise gr.Error(say(language, "empty"))
         seconds = time.perf_counter() - start
-        run = VideoRun(path, *map(tuple, zip(*rows, strict=True)), yours=yours)
-        timeline, legend = self._timeline(np.stack(probabilities), run.time_s, categories)
+        run = VideoRun(path, *map(tuple, zip(*rows, strict=True)), head=classifier.head)
+        timeline, legend = self._timeline(np.stack(probabilities), run.time_s, classifier.categories)
         status = say(language, "video_done", frames=len(rows), fps=rate, seconds=seconds, per_s=len(rows) / seconds)
         if reader.stopped:
             status += "\n\n" + say(language, "video_stopped", why=reader.stopped)
-        opened = self.open_frame(run, 0, head, language)
+        opened = self._frame_panel(run, 0, first, classifier, language)
         yield VideoAnalysis(
             video_status=status,
             video_cam=str(out),
@@ -160,20 +157,21 @@ class VideoTab:
             }
         )
         colours = dict(zip(names, TIMELINE_COLOURS, strict=False))
-        items = [f'<span style="color:{colour}">━━</span> {name}' for name, colour in colours.items()]
-        legend = '<p class="chart-legend">' + " &nbsp; ".join(items) + "</p>"
-        return gr.LinePlot(value=table, color_map=colours), legend
+        return gr.LinePlot(value=table, color_map=colours), legend_html(colours)
 
-    def open_frame(self, run, position, head, language) -> VideoFrame:
-        """One explained frame in full: decoded again from the clip, explained, its heatmap and top-5."""
+    def open_frame(self, run, position, language) -> VideoFrame:
+        """One explained frame in full: decoded again from the clip, explained with the classes the
+        clip was explained with, its heatmap and top-5."""
         if run is None:
             return VideoFrame(None, None, say(language, "video_none"))
         position = int(min(max(position or 0, 0), len(run.frame_index) - 1))
-        explainer, categories = self._model(head, run.yours, language)
-        image = self._frame(run, position, language)
-        explanation = explainer.explain(Image.fromarray(image))
+        classifier = self.classifiers.of(run.head)
+        explanation = classifier.explainer.explain(Image.fromarray(self._frame(run, position, language)))
+        return self._frame_panel(run, position, explanation, classifier, language)
+
+    def _frame_panel(self, run, position: int, explanation, classifier: Classifier, language) -> VideoFrame:
         words = legend_words(language)
-        caption = render.heatmap_caption(categories, explanation.cam_class, None, words)
+        caption = render.heatmap_caption(classifier.categories, explanation.cam_class, None, words)
         picture = render.cam_overlay(explanation.crop, explanation.cam, caption, words=words)
         info = say(
             language,
