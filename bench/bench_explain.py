@@ -92,7 +92,7 @@ def engine_figures(device: str, repeats: int) -> dict[str, float]:
         "explain": median_ms(lambda: explainer.explain(image), repeats, dev),
         "explain_rendered": median_ms(explain_rendered, repeats, dev),
         "naive": median_ms(naive_pipeline(plain_model, x), max(3, repeats // 2), dev),
-        "switch_class": median_ms(lambda: explainer.class_cam(explanation, other), repeats, dev),
+        "switch_class": median_ms(lambda: explainer.layer4_cam(explanation, other), repeats, dev),
         "all_stages": median_ms(lambda: explainer.explain(image, all_stages=True), repeats, dev),
     }
     return ms

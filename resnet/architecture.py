@@ -15,6 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .explain import Explainer
+from .network import STAGE_NAMES, STEM, head, stage_ends, walk
 
 PARTS = ("stem", "layer1", "layer2", "layer3", "layer4", "head")
 
@@ -40,8 +41,8 @@ def architecture(explainer: Explainer) -> list[Part]:
     """
     model = copy.deepcopy(explainer.model).float().cpu()
     members = {
-        "stem": [model.conv1, model.bn1, model.relu, model.maxpool],
-        **{name: [getattr(model, name)] for name in PARTS[1:5]},
+        "stem": [getattr(model, name) for name in STEM],
+        **{name: [getattr(model, name)] for name in STAGE_NAMES},
         "head": [model.avgpool, model.fc],
     }
     x = torch.zeros(1, 3, 224, 224)
@@ -49,10 +50,9 @@ def architecture(explainer: Explainer) -> list[Part]:
     with torch.inference_mode():
         with counter:
             model(x)  # counted per module: "ResNet.layer1", ...
-        outputs = {"stem": model.maxpool(model.relu(model.bn1(model.conv1(x))))}
-        for name in PARTS[1:5]:
-            outputs[name] = getattr(model, name)(outputs[list(outputs)[-1]])
-        outputs["head"] = model.fc(torch.flatten(model.avgpool(outputs["layer4"]), 1))
+        ends = stage_ends(model)
+        outputs = {ends[step.name]: step.output for step in walk(model, x) if step.name in ends}
+        outputs["head"] = head(model, outputs["layer4"])
     flops = counter.get_flop_counts()
     parts = []
     for name in PARTS:
@@ -62,8 +62,3 @@ def architecture(explainer: Explainer) -> list[Part]:
         blocks = len(getattr(model, name)) if name.startswith("layer") else 0
         parts.append(Part(name, blocks, tuple(outputs[name].shape[1:]), params, count / 1e9))
     return parts
-
-
-def blocks_per_stage(model: torch.nn.Module) -> dict[str, int]:
-    """Bottleneck blocks in each residual stage, read off the model: ``{"layer1": 3, ...}``."""
-    return {name: len(getattr(model, name)) for name in PARTS[1:5]}

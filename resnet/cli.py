@@ -26,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import render
-from .explain import PRECISIONS, Explainer, Explanation, find_class
+from .explain import PRECISIONS, Explainer, Explanation, find_class, upsample_cams
 from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .preprocess import load_image
 from .report import build_report
@@ -135,8 +135,8 @@ def explain_chunk(
             "cam": heatmaps.heatmap(explanation, options.method, cam_class, options.contrast),
         }
         if options.stages:
-            stage_cams = explanation.stage_cams or explainer.gradcams_per_stage(
-                explanation, cam_class, options.contrast
+            stage_cams = explanation.stage_cams or upsample_cams(
+                explainer.stage_grids(explanation, cam_class, options.contrast)
             )
             arrays.update({f"cam_{name}": cam for name, cam in stage_cams.items()})
         if options.blocks:

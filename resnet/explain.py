@@ -6,10 +6,14 @@ Its gradient with respect to ``A_k[i, j]`` is ``fc.weight[c, k] / 49`` everywher
 channel weights are known without a backward pass, and the CAM of any class (or of the
 difference of two logits) is one product of ``fc.weight`` rows with the stored activations.
 
-The forward pass is written out stage by stage (as timm's ``forward_features``), so no hooks
-are ever installed and concurrent calls share nothing but the read-only model. Grad-CAMs of
-the earlier stages come from one backward pass that starts at the ``layer1`` output, so it
-never runs through the stem or the parameters.
+The forward pass is ``network.walk`` (the one walk of the network), so no hooks are ever
+installed and concurrent calls share nothing but the read-only model. Grad-CAMs of the earlier
+stages come from one backward pass that starts at the ``layer1`` output, so it never runs
+through the stem or the parameters.
+
+CAMs of an explained image, fastest first: ``layer4_evidence`` (the raw 7×7 evidence),
+``layer4_grid`` (Grad-CAM before upsampling), ``layer4_cam`` (over the crop; no model run
+for any class) and ``stage_grids`` (every stage: one forward, one partial backward).
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from __future__ import annotations
 import contextlib
 import difflib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as nnf
 from PIL import Image
-from torch import nn
 
+from . import network
 from .preprocess import crop_input, model_input
 from .weights import LoadedWeights
 
@@ -203,15 +208,15 @@ class Explainer:
                     Explanation(
                         crop=inputs[i][1],
                         normalisation=(tuple(self.weights.transforms.mean), tuple(self.weights.transforms.std)),
-                        logits=_numpy(logits[i]),
-                        probabilities=_numpy(probabilities[i]),
+                        logits=to_numpy(logits[i]),
+                        probabilities=to_numpy(probabilities[i]),
                         top5=[
                             Prediction(int(k), names[int(k)], float(p))
                             for p, k in zip(top.values[i], top.indices[i], strict=True)
                         ],
                         cam_class=chosen[i],
-                        cam_grid=_numpy(grid),
-                        stages={name: _numpy(act[i]) for name, act in stages.items()},
+                        cam_grid=to_numpy(grid),
+                        stages={name: to_numpy(act[i]) for name, act in stages.items()},
                         stage_grids=grids[i] if grids else None,
                         blocks=block_stats[i] if blocks else None,
                     )
@@ -229,37 +234,38 @@ class Explainer:
                 torch.cuda.synchronize()
             return time.perf_counter() - start
 
+    def walk(self, x: torch.Tensor, **kwargs) -> Iterator[network.Step]:
+        """``network.walk`` of ``x`` (B, 3, 224, 224) on this analysis's device, memory format and precision."""
+        x = x.to(self.device).contiguous(memory_format=self.weights.memory_format)
+        return network.walk(self.model, x, autocast=self._autocast, **kwargs)
+
     def forward_stages(
         self, x: torch.Tensor, block_stats: list[list[BlockStats]] | None = None, stage_grads: bool = False
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The torchvision ResNet forward, stage by stage. Returns logits (B, 1000) and activations.
+        """The forward pass, stage by stage. Returns logits (B, 1000) and STAGES -> (B, C, H, W).
 
-        With ``stage_grads`` (under grad mode) the layer1 output is made a leaf that requires
-        grad, so a backward pass from the logits stops there: no gradient for the stem or any
-        parameter is ever computed.
+        With ``block_stats`` (a list per image) each block's statistics are recorded. With
+        ``stage_grads`` (under grad mode) the layer1 output is made a leaf that requires grad, so
+        a backward pass from the logits stops there: no gradient for the stem or any parameter
+        is ever computed.
         """
-        m = self.model
-        with self._autocast():
-            stem = m.maxpool(m.relu(m.bn1(m.conv1(x))))  # (B, 64, 56, 56)
-            layer1 = _run_layer(m.layer1, stem, block_stats, "layer1")  # (B, 256, 56, 56)
-            if stage_grads:
-                layer1 = layer1.detach().requires_grad_()
-            layer2 = _run_layer(m.layer2, layer1, block_stats, "layer2")  # (B, 512, 28, 28)
-            layer3 = _run_layer(m.layer3, layer2, block_stats, "layer3")  # (B, 1024, 14, 14)
-            layer4 = _run_layer(m.layer4, layer3, block_stats, "layer4")  # (B, 2048, 7, 7)
-        logits = m.fc(torch.flatten(m.avgpool(layer4.float()), 1))  # (B, 1000); the head stays fp32
-        return logits, dict(zip(STAGES, (stem, layer1, layer2, layer3, layer4), strict=True))
+        ends = network.stage_ends(self.model)
+        leaf = next(name for name, stage in ends.items() if stage == "layer1") if stage_grads else None
+        stages = {}
+        for step in self.walk(x, branches=block_stats is not None, leaf=leaf):
+            if block_stats is not None and step.is_block:
+                pairs = zip(block_stats, step.residual.detach(), step.shortcut.detach(), strict=True)
+                for image_stats, r, s in pairs:
+                    image_stats.append(_block_stats(step.name, r, s))
+            if step.name in ends:
+                stages[ends[step.name]] = step.output  # stem (B, 64, 56, 56) .. layer4 (B, 2048, 7, 7)
+        return network.head(self.model, stages["layer4"]), stages
 
-    def gradcams_per_stage(
+    def stage_grids(
         self, explanation: Explanation, cam_class: int, contrast: int | None = None
     ) -> dict[str, np.ndarray]:
-        """Grad-CAMs of layer1..layer4 for another class (or A minus B), each (224, 224)."""
-        return upsample_cams(self.stage_gradcam_grids(explanation, cam_class, contrast))
-
-    def stage_gradcam_grids(
-        self, explanation: Explanation, cam_class: int, contrast: int | None = None
-    ) -> dict[str, np.ndarray]:
-        """The same Grad-CAMs before upsampling, each (h, w) of its stage: one forward, one partial backward."""
+        """Grad-CAMs of layer1..layer4 for a class (or A minus B), each (h, w) of its stage before
+        upsampling (``upsample_cams`` puts them over the crop): one forward, one partial backward."""
         x = self._input(explanation)
         with torch.enable_grad():
             logits, stages = self.forward_stages(x, stage_grads=True)
@@ -272,7 +278,7 @@ class Explainer:
         """Every stage's activations for an explained image (one forward pass): STAGES -> (C, H, W)."""
         with torch.inference_mode():
             _, stages = self.forward_stages(self._input(explanation))
-            return {name: _numpy(act[0]) for name, act in stages.items()}
+            return {name: to_numpy(act[0]) for name, act in stages.items()}
 
     def _input(self, explanation: Explanation) -> torch.Tensor:
         x = torch.from_numpy(explanation.input)[None].to(self.device)  # (1, 3, 224, 224)
@@ -286,7 +292,7 @@ class Explainer:
         for name, act, grad in zip(CAM_STAGES, acts, grads, strict=True):
             alphas = grad.float().mean(dim=(2, 3))  # (B, C) spatial mean of the gradient
             for i, alpha in enumerate(alphas):
-                grids[i][name] = _numpy(_cam_grid(act.detach()[i], alpha))
+                grids[i][name] = to_numpy(_cam_grid(act.detach()[i], alpha))
         return grids
 
     def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
@@ -297,48 +303,50 @@ class Explainer:
             direction = direction - weight[self.check_class(contrast)]
         return direction
 
-    def layer4_gradcam(
-        self, layer4: torch.Tensor, direction: torch.Tensor, size: tuple[int, int] = (224, 224)
-    ) -> torch.Tensor:
-        """Grad-CAM from layer4 activations (2048, h, w) for the score ``direction · pooled``.
-
-        Equals pytorch-grad-cam's ``GradCAM(model, [model.layer4[-1]])``: channel weights are
-        the spatial mean of the gradient, which for avgpool+fc is ``direction / (h*w)``.
-        """
-        _, h, w = layer4.shape
-        return _cam_from(layer4, direction.float() / (h * w), size)
-
-    def class_cam(
-        self, explanation: Explanation, cam_class: int, contrast: int | None = None, against: bool = False
+    def layer4_evidence(
+        self, explanation: Explanation | torch.Tensor, cam_class: int, contrast: int | None = None
     ) -> np.ndarray:
-        """Grad-CAM at layer4 for another class (or A minus B) of an explained image, no model run.
+        """Grad-CAM's evidence at layer4 before the ReLU and the scaling: sum_k (w_k / 49) · A_k. (h, w)
+
+        ``explanation``: an explained image, or layer4 activations (2048, h, w). Positive cells
+        speak for the class, negative ones against it; its sum is the logit minus the bias (for a
+        contrast: the difference of the two logits minus their biases). Equals pytorch-grad-cam's
+        ``GradCAM(model, [model.layer4[-1]])`` before its ReLU: channel weights are the spatial
+        mean of the gradient, which for avgpool + fc is ``direction / (h*w)``.
+        """
+        with torch.inference_mode():
+            layer4 = (
+                explanation if isinstance(explanation, torch.Tensor) else torch.from_numpy(explanation.stages["layer4"])
+            )
+            layer4 = layer4.to(self.device).float()  # (2048, h, w)
+            _, h, w = layer4.shape
+            direction = self.class_direction(cam_class, contrast).float() / (h * w)
+            return torch.einsum("k,khw->hw", direction, layer4).cpu().numpy()
+
+    def layer4_grid(
+        self,
+        explanation: Explanation | torch.Tensor,
+        cam_class: int,
+        contrast: int | None = None,
+        against: bool = False,
+    ) -> np.ndarray:
+        """Grad-CAM at layer4 before upsampling: relu(evidence) min-max scaled, (h, w) in [0, 1].
 
         ``against``: the map of the negated score, i.e. where the evidence argues against the class.
         """
-        with torch.inference_mode():
-            layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)
-            direction = self.class_direction(cam_class, contrast)
-            return _numpy(self.layer4_gradcam(layer4, -direction if against else direction))
+        evidence = torch.from_numpy(self.layer4_evidence(explanation, cam_class, contrast))
+        return _normalise(torch.relu(-evidence if against else evidence)).numpy()
 
-    def gradcam_grid(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
-        """Grad-CAM at layer4 before upsampling: relu(evidence) min-max scaled, (h, w) in [0, 1].
-
-        Upsampling it bilinearly to 224×224 and scaling again gives ``class_cam`` exactly.
-        """
-        evidence = torch.from_numpy(self.raw_layer4_map(explanation, cam_class, contrast))
-        return _normalise(torch.relu(evidence)).numpy()
-
-    def raw_layer4_map(self, explanation: Explanation, cam_class: int, contrast: int | None = None) -> np.ndarray:
-        """Grad-CAM's 7×7 evidence before the ReLU and the scaling: sum_k (w_k / 49) · A_k. (h, w)
-
-        Positive cells speak for the class, negative ones against it; its sum is the logit minus
-        the bias (for a contrast: the difference of the two logits minus their biases).
-        """
-        with torch.inference_mode():
-            layer4 = torch.from_numpy(explanation.stages["layer4"]).to(self.device)  # (2048, 7, 7)
-            _, h, w = layer4.shape
-            direction = self.class_direction(cam_class, contrast).float() / (h * w)
-            return torch.einsum("k,khw->hw", direction, layer4.float()).cpu().numpy()
+    def layer4_cam(
+        self,
+        explanation: Explanation | torch.Tensor,
+        cam_class: int,
+        contrast: int | None = None,
+        against: bool = False,
+    ) -> np.ndarray:
+        """Grad-CAM at layer4 over the crop, (224, 224) in [0, 1], no model run: ``layer4_grid``
+        upsampled and scaled again, as the grad-cam package does."""
+        return _upsample(torch.from_numpy(self.layer4_grid(explanation, cam_class, contrast, against))).numpy()
 
     def check_class(self, index: int) -> int:
         """``index`` if it is a class of this model, else a clear ValueError."""
@@ -354,30 +362,9 @@ class Explainer:
         return LogitParts(cam_class, float(explanation.logits[cam_class]), bias, contributions)
 
 
-def _numpy(tensor: torch.Tensor) -> np.ndarray:
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     """float32, C-contiguous, on the CPU (CUDA activations may be channels-last or fp16)."""
     return tensor.detach().float().cpu().contiguous().numpy()
-
-
-def _run_layer(layer: nn.Sequential, x: torch.Tensor, stats: list[list[BlockStats]] | None, name: str) -> torch.Tensor:
-    """Run one residual stage; with ``stats`` (a list per image), block by block, recording what each block adds."""
-    if stats is None:
-        return layer(x)
-    for i, block in enumerate(layer):
-        residual, shortcut = block_branches(block, x)
-        for image_stats, r, s in zip(stats, residual.detach(), shortcut.detach(), strict=True):
-            image_stats.append(_block_stats(f"{name}.{i}", r, s))
-        x = block.relu(residual + shortcut)
-    return x
-
-
-def block_branches(block: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A torchvision bottleneck's two branches on ``x``: (F(x), shortcut(x)); the block's output
-    is ``block.relu(F(x) + shortcut(x))``."""
-    shortcut = x if block.downsample is None else block.downsample(x)
-    out = block.relu(block.bn1(block.conv1(x)))
-    out = block.relu(block.bn2(block.conv2(out)))
-    return block.bn3(block.conv3(out)), shortcut
 
 
 def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> BlockStats:
@@ -390,14 +377,6 @@ def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> B
         cosine=float(r @ s / (r_norm * s_norm)),
         residual_map=residual.float().norm(dim=0).cpu().numpy(),
     )
-
-
-def _cam_from(activation: torch.Tensor, alpha: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.Tensor:
-    """relu(sum_k alpha_k A_k), min-max scaled, upsampled to ``size``, scaled again: (H, W) in [0, 1].
-
-    The same steps, in the same order, as pytorch-grad-cam's ``BaseCAM``.
-    """
-    return _upsample(_cam_grid(activation, alpha), size)
 
 
 def _cam_grid(activation: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:

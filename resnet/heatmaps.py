@@ -112,7 +112,7 @@ class Heatmaps:
         if method_named(method).label == DEFAULT_METHOD:
             if cam_class == explanation.cam_class and contrast is None:
                 return explanation.cam
-            return self.explainer.class_cam(explanation, cam_class, contrast)
+            return self.explainer.layer4_cam(explanation, cam_class, contrast)
         return self.package_cam(explanation.input, method, cam_class, contrast)
 
     def input_cam(self, x: np.ndarray, method: str, cam_class: int, contrast: int | None = None) -> np.ndarray:
@@ -123,14 +123,9 @@ class Heatmaps:
         """
         if method_named(method).label != DEFAULT_METHOD:
             return self.package_cam(x, method, cam_class, contrast)
-        explainer = self.explainer
         with torch.inference_mode():
-            batch = (
-                torch.from_numpy(x)[None].to(explainer.device).contiguous(memory_format=explainer.weights.memory_format)
-            )
-            _, stages = explainer.forward_stages(batch)
-            cam = explainer.layer4_gradcam(stages["layer4"][0], explainer.class_direction(cam_class, contrast))
-            return cam.float().cpu().numpy()
+            _, stages = self.explainer.forward_stages(torch.from_numpy(x)[None])  # (1, 3, 224, 224) in
+            return self.explainer.layer4_cam(stages["layer4"][0], cam_class, contrast)
 
     def package_cam(
         self, x: np.ndarray, method: str, cam_class: int, contrast: int | None = None, layer: str = "layer4"

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from .explain import Explainer, block_branches, check_class
+from .explain import Explainer, check_class, to_numpy
+from .network import STEM, head
 
 PRESET_KERNELS = {  # 3×3 kernels a reader can start from; applied to the grey-level crop
     "edges": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
@@ -38,15 +39,15 @@ class Stem:
 
 
 def stem(explainer: Explainer, x: np.ndarray) -> Stem:
-    """Run the stem layer by layer on an input (3, 224, 224)."""
-    m = explainer.model
+    """The stem's four outputs on an input (3, 224, 224), as the analysis's walk gives them
+    (bn1's output is taken before any ReLU: it keeps its negative values)."""
+    outputs = {}
     with torch.inference_mode():
-        batch = torch.from_numpy(x)[None].to(explainer.device)
-        conv = m.conv1(batch)
-        bn = m.bn1(conv)
-        relu = m.relu(bn)
-        pool = m.maxpool(relu)
-    return Stem(*(t[0].float().cpu().numpy() for t in (conv, bn, relu, pool)))
+        for step in explainer.walk(torch.from_numpy(x)[None]):
+            if step.is_block:
+                break
+            outputs[step.name] = to_numpy(step.output[0])
+    return Stem(*(outputs[name] for name in STEM))
 
 
 def stem_shapes(explainer: Explainer, parts: Stem) -> list[dict]:
@@ -140,25 +141,17 @@ class OpenBlock:
 
 def open_block(explainer: Explainer, x: np.ndarray, name: str) -> OpenBlock:
     """Run the network up to block ``name`` ("layer3.2") and open it."""
-    stage, index = name.split(".")
-    m = explainer.model
     with torch.inference_mode():
-        h = m.maxpool(m.relu(m.bn1(m.conv1(torch.from_numpy(x)[None].to(explainer.device)))))
-        for layer_name in ("layer1", "layer2", "layer3", "layer4"):
-            layer = getattr(m, layer_name)
-            for i, block in enumerate(layer):
-                if (layer_name, str(i)) == (stage, index):
-                    residual, shortcut = block_branches(block, h)
-                    out = block.relu(residual + shortcut)
-                    projection = None
-                    if block.downsample is not None:
-                        conv = block.downsample[0]
-                        projection = (
-                            f"1×1 conv {conv.in_channels}→{conv.out_channels}, stride {conv.stride[0]}, then BatchNorm"
-                        )
-                    arrays = (t[0].float().cpu().numpy() for t in (h, residual, shortcut, out))
-                    return OpenBlock(name, *arrays, projection)
-                h = block(h)
+        for step in explainer.walk(torch.from_numpy(x)[None], branches=True):
+            if step.is_block and step.name == name:
+                projection = None
+                if step.module.downsample is not None:
+                    conv = step.module.downsample[0]
+                    projection = (
+                        f"1×1 conv {conv.in_channels}→{conv.out_channels}, stride {conv.stride[0]}, then BatchNorm"
+                    )
+                arrays = (to_numpy(t[0]) for t in (step.input, step.residual, step.shortcut, step.output))
+                return OpenBlock(name, *arrays, projection)
     raise ValueError(f"No block {name!r}; blocks are layer1.0 .. layer4.2.")
 
 
@@ -169,18 +162,15 @@ def gradient_along_depth(explainer: Explainer, x: np.ndarray, cam_class: int) ->
     output keeps its gradient. Through the shortcuts the gradient reaches the stem without passing
     through every block's layers.
     """
-    m = explainer.model
     outputs: list[tuple[str, torch.Tensor]] = []
     with torch.enable_grad():
-        with torch.no_grad():
-            h = m.maxpool(m.relu(m.bn1(m.conv1(torch.from_numpy(x)[None].to(explainer.device)))))
-        h = h.requires_grad_()  # a leaf: the backward stops here and touches no parameter
-        outputs.append(("stem", h))
-        for layer_name in ("layer1", "layer2", "layer3", "layer4"):
-            for i, block in enumerate(getattr(m, layer_name)):
-                h = block(h)
-                h.retain_grad()
-                outputs.append((f"{layer_name}.{i}", h))
-        logits = m.fc(torch.flatten(m.avgpool(h), 1))
+        # The stem's output is a leaf: the backward stops there and touches no parameter.
+        for step in explainer.walk(torch.from_numpy(x)[None], leaf=STEM[-1]):
+            if step.is_block:
+                step.output.retain_grad()
+                outputs.append((step.name, step.output))
+            elif step.name == STEM[-1]:
+                outputs.append(("stem", step.output))
+        logits = head(explainer.model, outputs[-1][1])  # (1, K)
         logits[0, check_class(cam_class, logits.shape[1])].backward()
-    return [(name, float(t.grad.norm())) for name, t in outputs]
+    return [(name, float(t.grad.float().norm())) for name, t in outputs]

@@ -59,5 +59,5 @@ def occlusion_map(
 
 
 def _logits(explainer: Explainer, batch: torch.Tensor) -> torch.Tensor:
-    logits, _ = explainer.forward_stages(batch.contiguous(memory_format=explainer.weights.memory_format))
+    logits, _ = explainer.forward_stages(batch)
     return logits

@@ -47,11 +47,6 @@ def block_series(blocks: list[BlockStats]) -> list[BlockPoint]:
     ]
 
 
-def block_names(blocks_per_stage: dict[str, int]) -> list[str]:
-    """``layer1.0`` .. ``layer4.2`` from a stage -> block count mapping read off the model."""
-    return [f"{stage}.{i}" for stage, count in blocks_per_stage.items() for i in range(count)]
-
-
 def road_relies(score: float) -> bool:
     """Whether a ROAD score says the model relies on the highlighted region."""
     return score > ROAD_RELIES

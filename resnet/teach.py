@@ -13,7 +13,6 @@ head is never used on another backbone.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -28,6 +27,7 @@ from PIL import Image, ImageOps
 from torch import nn
 
 from .explain import Explainer
+from .network import head, walk
 from .preprocess import model_input
 from .weights import LoadedWeights
 
@@ -80,8 +80,7 @@ def pooled_features(
     rows = []
     for start in range(0, len(pictures), batch_size):
         chunk = pictures[start : start + batch_size]
-        x = torch.cat([model_input(p, explainer.weights.transforms)[0] for p in chunk]).to(explainer.device)
-        x = x.contiguous(memory_format=explainer.weights.memory_format)  # (B, 3, 224, 224)
+        x = torch.cat([model_input(p, explainer.weights.transforms)[0] for p in chunk])  # (B, 3, 224, 224)
         with torch.inference_mode():
             _, stages = explainer.forward_stages(x)
             rows.append(stages["layer4"].float().mean(dim=(2, 3)).cpu().numpy())  # (B, 2048)
@@ -190,14 +189,35 @@ def with_head(weights: LoadedWeights, head: Head, backbone: str | None = None) -
             f"This head was taught on another backbone (sha256 {head.backbone_sha256[:12]}…), not on these "
             f"weights ({weights.describe()}, {actual[:12]}…). Use the weights it was taught with, or teach it again."
         )
-    model = copy.copy(weights.model)  # a new module object; its submodules are the shared ones
-    model._modules = dict(weights.model._modules)
     fc = nn.Linear(FEATURES, len(head.classes)).to(weights.device)
     with torch.no_grad():
         fc.weight.copy_(torch.from_numpy(head.weight))
         fc.bias.copy_(torch.from_numpy(head.bias))
-    model.fc = fc.eval().requires_grad_(False)
+    model = TaughtModel(weights.model, fc.requires_grad_(False))
     return dataclasses.replace(weights, model=model, categories=list(head.classes))
+
+
+class TaughtModel(nn.Module):
+    """A shared ResNet50 backbone with a taught head as its ``fc``.
+
+    The backbone's modules are the shared model's own (not copies), registered under the same
+    names, so the network walk, the grad-cam package's target layers and ``backbone_sha256`` see
+    a ResNet50; only ``fc`` is this visitor's.
+    """
+
+    def __init__(self, backbone: nn.Module, fc: nn.Linear):
+        super().__init__()
+        for name, module in backbone.named_children():
+            if name != "fc":
+                self.add_module(name, module)
+        self.fc = fc
+        self.eval()  # the flag of this wrapper and its head; the shared modules are already in eval mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, 224, 224) -> (B, K) logits of the taught classes."""
+        for step in walk(self, x):
+            features = step.output  # layer4's output at the end: (B, 2048, 7, 7)
+        return head(self, features)
 
 
 def save_head(head: Head, path: str | Path) -> None:

@@ -175,9 +175,7 @@ def probabilities(explainer: Explainer, inputs: np.ndarray, cam_class: int) -> n
     out = []
     with torch.inference_mode():
         for start in range(0, len(inputs), BATCH):
-            x = torch.from_numpy(inputs[start : start + BATCH]).to(explainer.device)
-            x = x.contiguous(memory_format=explainer.weights.memory_format)
-            logits, _ = explainer.forward_stages(x)
+            logits, _ = explainer.forward_stages(torch.from_numpy(inputs[start : start + BATCH]))
             out.append(logits.float().softmax(dim=1)[:, cam_class].cpu().numpy())
     return np.concatenate(out).astype(np.float32)
 

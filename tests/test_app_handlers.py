@@ -123,9 +123,9 @@ def test_contrast_and_stage_panel(tab, explainer, analyzed):
     view = analyzed.view
     a, b = view.explanation.top5[0].index, view.explanation.top5[1].index
     contrasted = tab.retarget(view, a, b, "Grad-CAM", "jet", 0.5, EN, progress=NoProgress()).view
-    np.testing.assert_allclose(contrasted.cam, explainer.class_cam(view.explanation, a, contrast=b), atol=1e-6)
+    np.testing.assert_allclose(contrasted.cam, explainer.layer4_cam(view.explanation, a, contrast=b), atol=1e-6)
     panel = tab.stage_panel(contrasted, "jet", 0.5, EN)
-    expected = explainer.gradcams_per_stage(view.explanation, a, contrast=b)
+    expected = upsample_cams(explainer.stage_grids(view.explanation, a, contrast=b))
     shown = upsample_cams(panel.view.stage_grids)
     for name, cam in expected.items():
         np.testing.assert_allclose(shown[name], cam, atol=1e-6)
@@ -216,7 +216,7 @@ def test_live_smoothing_and_class_lock(explainer, files, photos):
     live = LiveTab(explainer, files)
     a, b = (np.asarray(load_image(p)) for p in photos[:2])
     grid = {
-        i: explainer.gradcam_grid(e, e.cam_class)
+        i: explainer.layer4_grid(e, e.cam_class)
         for i, e in enumerate(explainer.explain(load_image(p)) for p in photos[:2])
     }
     first = live.live(a, None, None, False, 0.75, False, EN)
@@ -230,7 +230,7 @@ def test_live_smoothing_and_class_lock(explainer, files, photos):
     a_class = first.live_last.cam_class
     assert locked.live_last.cam_class == a_class and "locked on" in locked.live_info
     b_explained = explainer.explain(load_image(photos[1]))
-    np.testing.assert_allclose(locked.live_last.grid, explainer.gradcam_grid(b_explained, a_class), atol=1e-6)
+    np.testing.assert_allclose(locked.live_last.grid, explainer.layer4_grid(b_explained, a_class), atol=1e-6)
     frozen = live.freeze(b)
     assert np.array_equal(np.asarray(Image.open(frozen.image).convert("RGB")), b)  # lossless PNG of the frame
 

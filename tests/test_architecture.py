@@ -6,8 +6,8 @@ import pytest
 import torch
 from torchvision.models import resnet50
 
-from resnet.architecture import architecture, blocks_per_stage
-from resnet.panels import block_names
+from resnet.architecture import architecture
+from resnet.network import block_names
 from ui.learn_tab import architecture_table
 
 
@@ -34,7 +34,7 @@ def test_table_lists_every_part_the_total_and_says_what_it_counts(explainer):
 
 
 def test_block_names_are_read_off_the_model(explainer):
-    names = block_names(blocks_per_stage(explainer.model))
+    names = block_names(explainer.model)
     assert names == [
         b.name for b in explainer.explain(__import__("PIL.Image").Image.new("RGB", (64, 64)), blocks=True).blocks
     ]

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from resnet import load_image
+from resnet.explain import upsample_cams
 
 from conftest import ROOT
 
@@ -97,8 +98,8 @@ def test_cli_deep_options_match_the_engine(tmp_path, checkpoint, explainer, phot
     assert rec["contrast_class"] == {"index": 282, "name": "tiger cat"}
     arrays = np.load(out / f"{photos[0].stem}.npz")
     full = explainer.explain(load_image(photos[0]), blocks=True)
-    np.testing.assert_allclose(arrays["cam"], explainer.class_cam(full, 281, contrast=282), atol=1e-5)
-    stage_cams = explainer.gradcams_per_stage(full, 281, contrast=282)
+    np.testing.assert_allclose(arrays["cam"], explainer.layer4_cam(full, 281, contrast=282), atol=1e-5)
+    stage_cams = upsample_cams(explainer.stage_grids(full, 281, contrast=282))
     for name in ("layer1", "layer2", "layer3", "layer4"):
         assert arrays[f"cam_{name}"].shape == (224, 224) and arrays[f"cam_{name}"].dtype == np.float32
         np.testing.assert_allclose(arrays[f"cam_{name}"], stage_cams[name], atol=1e-4)

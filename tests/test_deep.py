@@ -11,7 +11,7 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
-from resnet.explain import CAM_STAGES, find_class
+from resnet.explain import CAM_STAGES, find_class, upsample_cams
 from resnet.heatmaps import METHODS, Heatmaps, method_named
 
 TABBY, GOLDFISH = 281, 1
@@ -62,7 +62,7 @@ def test_switching_class_reuses_activations_and_equals_a_fresh_run(explainer, im
     calls = []
     hook = explainer.model.register_forward_pre_hook(lambda *_: calls.append(1))
     try:
-        switched = explainer.class_cam(full, TABBY)
+        switched = explainer.layer4_cam(full, TABBY)
     finally:
         hook.remove()
     assert calls == []  # the model did not run
@@ -76,8 +76,8 @@ def test_contrast_cam_equals_package_with_difference_target(explainer, reference
     expected = reference_cam(
         reference_model, model_x(full), reference_model.layer4[-1], lambda out: out[..., a] - out[..., b]
     )
-    np.testing.assert_allclose(explainer.class_cam(full, a, contrast=b), expected, atol=1e-5)
-    stages = explainer.gradcams_per_stage(full, a, contrast=b)
+    np.testing.assert_allclose(explainer.layer4_cam(full, a, contrast=b), expected, atol=1e-5)
+    stages = upsample_cams(explainer.stage_grids(full, a, contrast=b))
     for name in CAM_STAGES:
         expected = reference_cam(
             reference_model, model_x(full), getattr(reference_model, name), lambda out: out[..., a] - out[..., b]
@@ -142,7 +142,7 @@ def test_package_methods_run_on_a_private_model(explainer, reference_model, pack
         expected = reference(input_tensor=model_x(full), targets=[ClassifierOutputTarget(full.cam_class)])[0]
     np.testing.assert_allclose(cam, expected, atol=1e-4)
     np.testing.assert_allclose(package.package_cam(full.input, "gradcam", full.cam_class), full.cam, atol=1e-5)
-    np.testing.assert_allclose(package.heatmap(full, "Grad-CAM", TABBY), explainer.class_cam(full, TABBY))
+    np.testing.assert_allclose(package.heatmap(full, "Grad-CAM", TABBY), explainer.layer4_cam(full, TABBY))
     for module in explainer.model.modules():
         assert not module._forward_hooks and not module._backward_hooks
 

@@ -109,8 +109,8 @@ def test_the_kept_form_remakes_what_it_drops(explainer, images):
     assert tuple(remade) == STAGES
     for name in STAGES:
         np.testing.assert_allclose(remade[name], full.stages[name], atol=1e-5, err_msg=name)
-    np.testing.assert_allclose(explainer.class_cam(kept, 281), explainer.class_cam(full, 281), atol=0)
-    grids = explainer.stage_gradcam_grids(kept, full.cam_class)
+    np.testing.assert_allclose(explainer.layer4_cam(kept, 281), explainer.layer4_cam(full, 281), atol=0)
+    grids = explainer.stage_grids(kept, full.cam_class)
     for name, cam in full.stage_cams.items():
         assert grids[name].shape == full.stages[name].shape[1:]
         np.testing.assert_allclose(upsample_cams(grids)[name], cam, atol=1e-5, err_msg=name)

@@ -57,7 +57,7 @@ def test_heatmap_picks_the_fast_path_for_grad_cam_only(explainer, full):
     finally:
         hook.remove()
     assert calls == []  # the explanation's own map: no model run
-    np.testing.assert_allclose(heatmaps.heatmap(full, "Grad-CAM", 281, contrast=1), explainer.class_cam(full, 281, 1))
+    np.testing.assert_allclose(heatmaps.heatmap(full, "Grad-CAM", 281, contrast=1), explainer.layer4_cam(full, 281, 1))
     assert heatmaps._model is None  # the package was never needed
     earlier_layer = heatmaps.package_cam(full.input, "Grad-CAM", full.cam_class, layer="layer3")
     assert earlier_layer.shape == (224, 224) and not np.allclose(earlier_layer, full.cam, atol=1e-2)

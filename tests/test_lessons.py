@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as nnf
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from resnet import lessons, load_image
@@ -21,7 +24,14 @@ def x(photo):
 
 
 def reference_nodes(reference_model, x, nodes):
-    extractor = create_feature_extractor(reference_model, {n: n for n in nodes})
+    """Tensors of torchvision's model at ``nodes``, from a copy whose ReLUs are not in-place:
+    torchvision's own ReLUs overwrite their input, so a graph over the model as it is would
+    report bn1's output after the ReLU (and so would share that mistake with the code tested)."""
+    model = copy.deepcopy(reference_model)
+    for module in model.modules():
+        if isinstance(module, torch.nn.ReLU):
+            module.inplace = False
+    extractor = create_feature_extractor(model, {n: n for n in nodes})
     with torch.no_grad():
         return {k: v[0].numpy() for k, v in extractor(torch.from_numpy(x)[None]).items()}
 
@@ -31,6 +41,14 @@ def test_stem_tensors_shapes_and_the_output_size_formula(explainer, reference_mo
     want = reference_nodes(reference_model, x, ["conv1", "bn1", "relu", "maxpool"])
     for got, name in ((parts.conv, "conv1"), (parts.bn, "bn1"), (parts.relu, "relu"), (parts.pool, "maxpool")):
         np.testing.assert_allclose(got, want[name], atol=1e-4, err_msg=name)
+    # bn1 by hand with torch.nn.functional: BatchNorm's output has negative values, the ReLU's none.
+    bn = reference_model.bn1
+    by_hand = nnf.batch_norm(
+        torch.from_numpy(parts.conv)[None], bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps
+    )[0]
+    np.testing.assert_allclose(parts.bn, by_hand.detach().numpy(), atol=1e-4)
+    assert (parts.bn < 0).mean() > 0.1 and (parts.relu < 0).sum() == 0
+    np.testing.assert_array_equal(parts.relu, np.maximum(parts.bn, 0))
     rows = lessons.stem_shapes(explainer, parts)
     assert [(r["layer"], r["kernel"], r["stride"], r["padding"]) for r in rows] == [
         ("conv1", 7, 2, 3),

@@ -59,14 +59,14 @@ def test_the_head_equals_torchvision_with_fc_replaced(explainer, reference_model
         np.testing.assert_allclose(result.cam, package_cam(reference, x, result.cam_class, reference.layer4), atol=1e-5)
         other = (result.cam_class + 1) % 3
         expected_other = package_cam(reference, x, other, reference.layer4)
-        np.testing.assert_allclose(taught.class_cam(result, other), expected_other, atol=1e-5)
+        np.testing.assert_allclose(taught.layer4_cam(result, other), expected_other, atol=1e-5)
         np.testing.assert_allclose(
             result.stage_cams["layer3"], package_cam(reference, x, result.cam_class, reference.layer3), atol=1e-4
         )
     # The shared model still has its 1000 classes.
     assert explainer.model.fc.out_features == 1000 and explainer.explain(load_image(photos[0])).logits.shape == (1000,)
     with pytest.raises(ValueError, match="one of the 3 taught classes"):
-        taught.class_cam(result, 3)
+        taught.layer4_cam(result, 3)
 
 
 def random_crops(image, count: int, seed: int) -> list:

@@ -68,19 +68,19 @@ def test_curves_panel_plots_both_curves_and_gives_their_areas(tabs, view):
 def test_diagnosis_reads_the_raw_evidence_and_spots_an_empty_map(tabs, view, explainer):
     _, trust = tabs
     diagnosis = trust.diagnose(view, EN)
-    raw = explainer.raw_layer4_map(view.explanation, view.cam_class)
+    raw = explainer.layer4_evidence(view.explanation, view.cam_class)
     assert f"{raw.sum():+.3f}" in diagnosis.diagnosis and Image.open(diagnosis.raw_grid).size == (224, 224)
     assert "forward passes" in diagnosis.trust_costs
     # One scale for the image: a cell's colour is its evidence over the largest |evidence| of any top-5 class.
     second = View(view.explanation, view.cam, view.explanation.top5[1].index, None, "Grad-CAM")
     grid = np.asarray(Image.open(trust.diagnose(second, EN).raw_grid).convert("RGB"))
-    bound = max(np.abs(explainer.raw_layer4_map(view.explanation, p.index)).max() for p in view.explanation.top5)
-    evidence = explainer.raw_layer4_map(view.explanation, second.cam_class)
+    bound = max(np.abs(explainer.layer4_evidence(view.explanation, p.index)).max() for p in view.explanation.top5)
+    evidence = explainer.layer4_evidence(view.explanation, second.cam_class)
     row, col = np.unravel_index(np.abs(evidence).argmax(), evidence.shape)
     expected = render.colorize(np.array([[(evidence[row, col] / bound + 1) / 2]]), "coolwarm")[0, 0]
     np.testing.assert_array_equal(grid[row * 32 + 16, col * 32 + 16], expected)
     # The class the image argues against most: its map has no positive cell.
-    scores = [explainer.raw_layer4_map(view.explanation, c).max() for c in range(1000)]
+    scores = [explainer.layer4_evidence(view.explanation, c).max() for c in range(1000)]
     empty_class = int(np.argmin(scores))
     assert scores[empty_class] <= 0, "the test checkpoint has no class without positive evidence"
     empty = View(view.explanation, view.cam, empty_class, None, "Grad-CAM")

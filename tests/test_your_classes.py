@@ -98,8 +98,10 @@ def test_the_trust_learn_and_what_if_tabs_follow_the_taught_classes(tabs, analys
     assert trust.diagnose(view, EN).raw_grid
     negative = trust.negative_map(view, "jet", 0.5, EN).view.cam
     taught = trust.classifiers.of(head).explainer
-    np.testing.assert_array_equal(negative, taught.class_cam(view.explanation, view.cam_class, against=True))
-    assert not np.array_equal(negative, trust.classifiers.shared.explainer.class_cam(view.explanation, 0, against=True))
+    np.testing.assert_array_equal(negative, taught.layer4_cam(view.explanation, view.cam_class, against=True))
+    assert not np.array_equal(
+        negative, trust.classifiers.shared.explainer.layer4_cam(view.explanation, 0, against=True)
+    )
     lessons = learn.lessons(view, 0, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer2.0", 0, EN)
     assert name in str(lessons.gradient_plot)
     layer = np.zeros((CANVAS, CANVAS, 4), np.uint8)

@@ -60,7 +60,7 @@ class Api:
             (rows top to bottom over the 224×224 centre crop the model saw). No files.
         """
         result = self.run.explain(read_upload(image_path, _client_language(request)))
-        grid = self.explainer.gradcam_grid(result, result.cam_class)
+        grid = self.explainer.layer4_grid(result, result.cam_class)
         return PredictAnswer(prediction_record(self.explainer.weights, result, grid))
 
 

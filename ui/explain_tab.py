@@ -243,7 +243,7 @@ class ExplainTab:
         if view is None:
             return StagePanel(None, [])
         explainer = self.classifiers.of(view.head).explainer
-        grids = explainer.stage_gradcam_grids(view.explanation, view.cam_class, view.contrast)
+        grids = explainer.stage_grids(view.explanation, view.cam_class, view.contrast)
         view = replace(view, stage_grids=grids)
         return StagePanel(view, self._stage_gallery(view, cmap, alpha, language))
 

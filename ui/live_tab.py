@@ -75,7 +75,7 @@ class LiveTab:
         result = run.explain(Image.fromarray(frame).convert("RGB"))
         locked = lock and state.cam_class is not None and state.cam_class < len(categories)
         cam_class = state.cam_class if locked else result.cam_class
-        grid = explainer.gradcam_grid(result, cam_class)  # (7, 7) in [0, 1]
+        grid = explainer.layer4_grid(result, cam_class)  # (7, 7) in [0, 1]
         if state.grid is not None and state.cam_class == cam_class and smoothing > 0:
             grid = smoothing * state.grid + (1 - smoothing) * grid
         cam = upsample_cams({"cam": grid.astype(np.float32)})["cam"]  # (224, 224), scaled as the package does

@@ -185,10 +185,10 @@ class TrustTab:
             return Diagnosis("", None, self.costs(DEFAULT_METHOD, language))
         costs = self.costs(view.method, language)
         classifier = self._of(view)
-        raw = classifier.explainer.raw_layer4_map(view.explanation, view.cam_class, view.contrast)  # (7, 7)
+        raw = classifier.explainer.layer4_evidence(view.explanation, view.cam_class, view.contrast)  # (7, 7)
         # One scale for this image: the largest |evidence| of any top-5 class (or of the class shown),
         # so switching class shows how much stronger or weaker its evidence is, not only where it lies.
-        top5 = [classifier.explainer.raw_layer4_map(view.explanation, p.index) for p in view.explanation.top5]
+        top5 = [classifier.explainer.layer4_evidence(view.explanation, p.index) for p in view.explanation.top5]
         bound = max(float(np.abs(m).max()) for m in [raw, *top5])
         grid = self.files.png(_diverging_grid(raw, bound))
         peak = float(np.abs(raw).max())
@@ -204,7 +204,7 @@ class TrustTab:
         """The map of what argues against the class: Grad-CAM of the negated score."""
         _require(view, language)
         classifier = self._of(view)
-        cam = classifier.explainer.class_cam(view.explanation, view.cam_class, view.contrast, against=True)
+        cam = classifier.explainer.layer4_cam(view.explanation, view.cam_class, view.contrast, against=True)
         caption = say(language, "against", name=classifier.categories[view.cam_class])
         picture = overlay_picture(classifier.categories, view, cam, cmap, alpha, language, caption=caption)
         return NegativeMap(replace(view, cam=cam), self.files.png(picture))

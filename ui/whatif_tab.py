@@ -62,7 +62,7 @@ class WhatIfTab:
         result = what_if(classifier.explainer, before, mask, how, view.cam_class)
         words = legend_words(language)
         caption = render.heatmap_caption(classifier.categories, result.cam_class, None, words)
-        before_cam = classifier.explainer.class_cam(before, result.cam_class)
+        before_cam = classifier.explainer.layer4_cam(before, result.cam_class)
         rows = [
             [rank, _entry(old.name, old.probability), _entry(new.name, new.probability)]
             for rank, (old, new) in enumerate(zip(before.top5, result.after.top5, strict=True), 1)
