@@ -17,7 +17,8 @@ from resnet import Explainer, load_weights
 from resnet.cli import add_model_flags
 from resnet.runtime import return_free_memory_every
 from resnet.weights import pending_download
-from ui.page import MAX_BATCH, build_demo, launch, notice_page
+from ui.notice import notice_page
+from ui.page import MAX_BATCH, build_demo, launch
 
 try:
     import spaces  # on Hugging Face ZeroGPU Spaces: GPU work must run inside spaces.GPU

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from resnet import Explainer, load_image, load_weights
 from resnet.runtime import tune_allocator
 from ui.files import ScratchFiles
-from ui.live_tab import LiveTab
+from ui.tabs.live import LiveTab
 
 
 def live_rate(explainer: Explainer, seconds: float) -> dict:

@@ -52,6 +52,11 @@ def can_draw(words: LegendWords) -> bool:
     return _cjk_font_path() is not None or all(ord(ch) < 0x2E80 for w in vars(words).values() for ch in w)
 
 
+def has_cjk_font() -> bool:
+    """Whether Chinese text can be drawn into pictures here (a CJK font is installed)."""
+    return _cjk_font_path() is not None
+
+
 @lru_cache(maxsize=1)
 def _cjk_font_path() -> str | None:
     return next((path for path in CJK_FONTS if Path(path).is_file()), None)

@@ -19,8 +19,9 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from resnet import Explainer, load_image, load_weights, render
-from ui.explain_tab import weights_banner
-from ui.page import build_demo, launch, notice_page
+from ui.notice import notice_page
+from ui.page import build_demo, launch
+from ui.tabs.explain import weights_banner
 
 from conftest import ROOT
 

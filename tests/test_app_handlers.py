@@ -15,11 +15,15 @@ from resnet import Explainer, load_image, render
 from resnet.explain import upsample_cams
 from resnet.panels import TOP_CHANNELS
 from resnet.teach import backbone_sha256, pooled_features, teach_features, with_head
-from ui.explain_tab import NO_CONTRAST, Analysis, ExplainTab, method_choices
 from ui.files import ScratchFiles
-from ui.live_tab import LiveTab
 from ui.records import output_names
-from ui.teach_tab import TeachTab
+from ui.tabs.explain import Analysis, ExplainTab, method_choices
+from ui.tabs.features import FeaturesTab
+from ui.tabs.learn import LearnTab
+from ui.tabs.live import LiveTab
+from ui.tabs.stages import StagesTab
+from ui.tabs.teach import TeachTab
+from ui.view import NO_CONTRAST
 
 EN, ZH = "en", "zh-CN"
 
@@ -37,6 +41,16 @@ def files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tab(explainer, files):
     return ExplainTab(explainer, files)
+
+
+@pytest.fixture(scope="module")
+def stages(tab, files):
+    return StagesTab(tab.classifiers, files)
+
+
+@pytest.fixture(scope="module")
+def features(explainer, files):
+    return FeaturesTab(explainer, files)
 
 
 def analyze(tab, photo, language=EN):
@@ -119,12 +133,12 @@ def test_switching_class_runs_no_model_and_matches_a_fresh_run(tab, explainer, p
     assert read_json(out.report)["explained_class"] == {"index": 281, "name": "tabby"}
 
 
-def test_contrast_and_stage_panel(tab, explainer, analyzed):
+def test_contrast_and_stage_panel(tab, stages, explainer, analyzed):
     view = analyzed.view
     a, b = view.explanation.top5[0].index, view.explanation.top5[1].index
     contrasted = tab.retarget(view, a, b, "Grad-CAM", "jet", 0.5, EN, progress=NoProgress()).view
     np.testing.assert_allclose(contrasted.cam, explainer.layer4_cam(view.explanation, a, contrast=b), atol=1e-6)
-    panel = tab.stage_panel(contrasted, "jet", 0.5, EN)
+    panel = stages.stage_panel(contrasted, "jet", 0.5, EN)
     expected = upsample_cams(explainer.stage_grids(view.explanation, a, contrast=b))
     shown = upsample_cams(panel.view.stage_grids)
     for name, cam in expected.items():
@@ -132,7 +146,7 @@ def test_contrast_and_stage_panel(tab, explainer, analyzed):
     assert len(panel.stage_gallery) == 4
 
 
-def test_a_page_keeps_under_a_megabyte_and_loses_no_panel(tab, explainer, analyzed, photos):
+def test_a_page_keeps_under_a_megabyte_and_loses_no_panel(tab, stages, features, explainer, analyzed, photos):
     """The session keeps the kept form of the analysis; what it dropped is remade exactly."""
     view = analyzed.view
     assert len(pickle.dumps(view)) < 1_000_000  # was 8.6 MB with every stage's activations
@@ -143,25 +157,25 @@ def test_a_page_keeps_under_a_megabyte_and_loses_no_panel(tab, explainer, analyz
     for name, cam in full.stage_cams.items():
         np.testing.assert_allclose(upsample_cams(view.stage_grids)[name], cam, atol=1e-5)
     # The feature maps (channels / colour scale controls) are remade with one forward pass.
-    remade = tab.features(view, 16, "per channel").gallery
+    remade = features.features(view, 16, "per channel").gallery
     for (picture, caption), (first, first_caption) in zip(remade, analyzed.gallery, strict=True):
         assert caption == first_caption
         assert np.abs(np.asarray(Image.open(picture), int) - np.asarray(Image.open(first), int)).max() <= 1
     after = [
         tab.retarget(view, 281, NO_CONTRAST, "HiResCAM", "jet", 0.5, EN, progress=NoProgress()).view,
-        tab.stage_panel(view, "jet", 0.5, EN).view,
+        stages.stage_panel(view, "jet", 0.5, EN).view,
         tab.faithfulness(view, EN, progress=NoProgress()).view,
     ]
     assert [len(pickle.dumps(v)) < 1_000_000 for v in after] == [True] * 3, [len(pickle.dumps(v)) for v in after]
 
 
-def test_restyle_and_feature_controls_change_the_pictures(tab, analyzed):
+def test_restyle_and_feature_controls_change_the_pictures(tab, features, analyzed):
     view = analyzed.view
     jet = tab.restyle(view, "jet", 0.5, EN).heatmap
     viridis = tab.restyle(view, "viridis", 0.9, EN).heatmap
     assert np.abs(np.asarray(Image.open(jet), float) - np.asarray(Image.open(viridis), float)).mean() > 5
-    few = tab.features(view, 4, "global").gallery
-    many = tab.features(view, 64, "per stage").gallery
+    few = features.features(view, 4, "global").gallery
+    many = features.features(view, 64, "per stage").gallery
     assert Image.open(few[0][0]).size[0] < Image.open(many[0][0]).size[0]
 
 
@@ -179,7 +193,7 @@ def test_method_choices_say_how_long_they_take():
     assert {value: label for label, value in method_choices(0.1, ZH)}["Score-CAM"] == "Score-CAM（本机约 140 秒）"
 
 
-def test_the_chinese_page_gets_every_server_text_in_chinese(tab, photos, analyzed):
+def test_the_chinese_page_gets_every_server_text_in_chinese(tab, features, explainer, files, photos, analyzed):
     zh = analyze(tab, photos[2], ZH)
     assert zh.learn_story.startswith("你的图片") and "倍" in zh.learn_story
     assert zh.block_plot["x_title"] == "瓶颈块，从输入到输出"
@@ -188,9 +202,11 @@ def test_the_chinese_page_gets_every_server_text_in_chinese(tab, photos, analyze
     assert [caption for _, caption in zh.stage_gallery] == [f"layer{i} 的 Grad-CAM" for i in range(1, 5)]
     assert "（2048 个通道贡献之和）" in zh.logit_text
     texts = tab.page_texts(ZH)
-    assert "运行于 cpu" in texts.banner and "乘加" in texts.learn_table and "4.09" in texts.learn_table
-    assert texts.contrast["choices"][0] == ("（无）", NO_CONTRAST)
-    assert texts.scale["choices"] == [("每个通道", "per channel"), ("每个阶段", "per stage"), ("全局", "global")]
+    assert "运行于 cpu" in texts.banner and texts.contrast["choices"][0] == ("（无）", NO_CONTRAST)
+    table = LearnTab(explainer, files).texts(ZH).learn_table
+    assert "乘加" in table and "4.09" in table
+    scales = features.texts(ZH).scale["choices"]
+    assert scales == [("每个通道", "per channel"), ("每个阶段", "per stage"), ("全局", "global")]
     # The heatmap's colour bar is drawn in Chinese where a CJK font is installed.
     if render.can_draw(render.LegendWords("无证据")):
         english, chinese = np.asarray(Image.open(analyzed.heatmap)), np.asarray(Image.open(zh.heatmap))

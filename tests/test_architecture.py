@@ -8,7 +8,7 @@ from torchvision.models import resnet50
 
 from resnet.architecture import architecture
 from resnet.network import block_names
-from ui.learn_tab import architecture_table
+from ui.tabs.learn import architecture_table
 
 
 def test_parts_match_the_resnet50_design(explainer):

@@ -27,8 +27,8 @@ from bench.common import memory_mb
 from resnet import load_image, load_weights
 from resnet.video import MAX_BYTES
 from ui.files import SCRATCH_DIR, ScratchFiles
-from ui.live_tab import LiveTab
 from ui.page import build_demo, launch
+from ui.tabs.live import LiveTab
 
 from conftest import ROOT
 from corpus import build_corpus

@@ -138,14 +138,14 @@ def test_gradient_along_depth_equals_autograd_on_torchvisions_model(explainer, r
 @pytest.fixture(scope="module")
 def learn(explainer, tmp_path_factory):
     from ui.files import ScratchFiles
-    from ui.learn_tab import LearnTab
+    from ui.tabs.learn import LearnTab
 
     return LearnTab(explainer, ScratchFiles(tmp_path_factory.mktemp("learn")))
 
 
 @pytest.fixture(scope="module")
 def view(photo):
-    from ui.explain_tab import View
+    from ui.view import View
 
     return View(photo.kept(), photo.cam, photo.cam_class, None, "Grad-CAM")
 
@@ -153,7 +153,7 @@ def view(photo):
 def test_the_learn_tab_shows_the_models_own_numbers(learn, explainer, view, x):
     from PIL import Image
 
-    from ui.learn_tab import PresetKernel
+    from ui.tabs.learn import PresetKernel
 
     numbers = PresetKernel.of("sharpen").kernel_numbers
     shown = learn.lessons(view, 17, numbers, "layer2.0", 600, "en")
@@ -164,6 +164,8 @@ def test_the_learn_tab_shows_the_models_own_numbers(learn, explainer, view, x):
     expected = lessons.gradient_along_depth(explainer, x, view.cam_class)
     assert list(chart["block"]) == [n for n, _ in expected]
     np.testing.assert_allclose(chart["norm"], [v for _, v in expected], rtol=1e-6)
+    np.testing.assert_allclose(chart["log10_norm"], np.log10([v for _, v in expected]), rtol=1e-6)  # a log scale
+    assert learn.depth == list(chart["block"]) and learn.depth[:2] == ["stem", "layer1.0"]  # the axis: network order
     # The worked convolution's sum is the kernel's output at the centre.
     image = lessons.grey(np.asarray(view.explanation.crop))
     centre = lessons.apply_kernel(image, np.array(numbers))[112, 112]

@@ -11,7 +11,7 @@ import pytest
 from resnet import Explainer, load_image
 from resnet.teach import load_head, pooled_features, with_head
 from ui.files import EXAMPLES, ScratchFiles
-from ui.teach_tab import Examples, TeachTab
+from ui.tabs.teach import Examples, TeachTab
 
 EN = "en"
 

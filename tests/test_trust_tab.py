@@ -8,9 +8,10 @@ from PIL import Image
 
 from resnet import render
 from resnet.trust import SANITY_LAYERS
-from ui.explain_tab import ExplainTab, View
 from ui.files import ScratchFiles
-from ui.trust_tab import TrustTab
+from ui.tabs.explain import ExplainTab
+from ui.tabs.trust import TrustTab
+from ui.view import View
 
 EN, ZH = "en", "zh-CN"
 
@@ -63,6 +64,9 @@ def test_curves_panel_plots_both_curves_and_gives_their_areas(tabs, view):
     assert deletion["fraction"].iloc[0] == 0 and deletion["fraction"].iloc[-1] == 1
     auc = float(np.trapezoid(deletion["probability"], deletion["fraction"]))
     assert f"deletion AUC **{auc:.3f}**" in panel.curves_text and "ImageNet mean colour" in panel.curves_text
+    chinese = trust.curves(view, ZH, progress=NoProgress()).curves_plot  # the colours follow the language's names
+    assert chinese["color_map"] == {"删除": "#1f77b4", "插入": "#ff7f0e"}
+    assert set(chinese["value"]["curve"]) == {"删除", "插入"}
 
 
 def test_diagnosis_reads_the_raw_evidence_and_spots_an_empty_map(tabs, view, explainer):
@@ -97,18 +101,3 @@ def test_nothing_to_check_without_an_image(tabs):
     with pytest.raises(gr.Error, match="No image yet"):
         trust.sanity(None, "jet", EN, progress=NoProgress())
     assert trust.diagnose(None, EN).raw_grid is None
-
-
-def test_occlusion_panel_shows_the_engines_map_and_its_cost(tabs, view, explainer):
-    from resnet.occlusion import occlusion_map
-
-    _, trust = tabs
-    panel = trust.occlusion(view, "en", progress=NoProgress())
-    expected = occlusion_map(explainer, view.explanation.input, view.cam_class)
-    assert f"({expected.forwards} forward passes" in panel.occlusion_text
-    assert f"{float(expected.drop.max()):.3f}" in panel.occlusion_text
-    picture = np.asarray(Image.open(panel.occlusion_image).convert("RGB"), float)
-    crop = np.asarray(view.explanation.crop.convert("RGB"), float)
-    drawn = np.asarray(render.signed_map(expected.drop, 224), float)
-    np.testing.assert_allclose(picture, 0.4 * crop + 0.6 * drawn, atol=1.01)  # the map blended over the crop
-    assert "occlusion map 170" in trust.costs("Grad-CAM", "en")

@@ -17,7 +17,7 @@ from bench.page_session import EventFailed, PageSession
 from resnet.teach import backbone_sha256, pooled_features, teach_features
 from resnet.video import VideoReader
 from ui.files import ScratchFiles
-from ui.video_tab import VideoTab
+from ui.tabs.video import VideoTab
 
 
 def no_progress(*args, **kwargs):

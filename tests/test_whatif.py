@@ -13,9 +13,9 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
 from resnet.whatif import BLUR_RADIUS, fill, painted_mask, what_if
-from ui.explain_tab import ExplainTab
 from ui.files import ScratchFiles
-from ui.whatif_tab import CANVAS, WhatIfTab
+from ui.tabs.explain import ExplainTab
+from ui.tabs.whatif import CANVAS, WhatIfTab
 
 
 def paint(top: int, left: int, bottom: int, right: int, alpha: int = 255) -> np.ndarray:
@@ -81,23 +81,7 @@ def test_the_edited_crop_is_explained_as_torchvision_and_grad_cam_see_it(explain
 
 def test_the_tab_compares_before_and_after(explainer, photos):
     files = ScratchFiles()
-    view = (
-        ExplainTab(explainer, files, 0.1)
-        .analyze(
-            str(photos[1]),
-            "Grad-CAM",
-            "jet",
-            0.5,
-            8,
-            "per channel",
-            "layer4.2",
-            None,
-            False,
-            "en",
-            progress=lambda *a, **k: None,
-        )
-        .view
-    )
+    view = analysed(explainer, files, photos)
     tab = WhatIfTab(explainer, files)
     canvas = tab.canvas(view).whatif_editor
     assert Image.open(canvas["background"]).size == (CANVAS, CANVAS) and canvas["layers"] == []
@@ -122,3 +106,29 @@ def test_the_tab_compares_before_and_after(explainer, photos):
         "修改前",
         "修改后",
     ]
+
+
+def analysed(explainer, files, photos):
+    """The view of an analysed example photo, as the Explain panel leaves it."""
+    panel = ExplainTab(explainer, files, 0.1)
+    no_progress = lambda *a, **k: None  # noqa: E731
+    settings = ("Grad-CAM", "jet", 0.5, 8, "per channel", "layer4.2", None, False, "en")
+    return panel.analyze(str(photos[1]), *settings, progress=no_progress).view
+
+
+def test_the_occlusion_panel_shows_the_engines_map_and_its_cost(explainer, photos):
+    from resnet import render
+    from resnet.occlusion import occlusion_map
+
+    files = ScratchFiles()
+    view = analysed(explainer, files, photos)
+    panel = WhatIfTab(explainer, files).occlusion(view, "en", progress=lambda *a, **k: None)
+    expected = occlusion_map(explainer, view.explanation.input, view.cam_class)
+    assert f"({expected.forwards} forward passes" in panel.occlusion_text
+    assert f"{float(expected.drop.max()):.3f}" in panel.occlusion_text
+    picture = np.asarray(Image.open(panel.occlusion_image).convert("RGB"), float)
+    crop = np.asarray(view.explanation.crop.convert("RGB"), float)
+    drawn = np.asarray(render.signed_map(expected.drop, 224), float)
+    np.testing.assert_allclose(picture, 0.4 * crop + 0.6 * drawn, atol=1.01)  # the map blended over the crop
+    with pytest.raises(gr.Error, match="No image yet"):
+        WhatIfTab(explainer, files).occlusion(None, "en", progress=lambda *a, **k: None)

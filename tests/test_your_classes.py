@@ -15,11 +15,12 @@ from test_teach import reference_with_head
 from resnet import load_image
 from resnet.teach import Head, backbone_sha256
 from ui.classes import Classifiers
-from ui.explain_tab import ExplainTab
 from ui.files import ScratchFiles
-from ui.learn_tab import LearnTab
-from ui.trust_tab import TrustTab
-from ui.whatif_tab import CANVAS, WhatIfTab
+from ui.tabs.explain import ExplainTab
+from ui.tabs.learn import LearnTab
+from ui.tabs.stages import StagesTab
+from ui.tabs.trust import TrustTab
+from ui.tabs.whatif import CANVAS, WhatIfTab
 
 EN = "en"
 
@@ -86,7 +87,8 @@ def test_switching_class_and_method_stay_with_the_taught_classes(tabs, analysis,
     with HiResCAM(model=reference, target_layers=[reference.layer4[-1]]) as cam:
         expected = cam(input_tensor=x, targets=[ClassifierOutputTarget(other)])[0]
     np.testing.assert_allclose(switched.view.cam, expected, atol=1e-4)  # the package on torchvision + the head
-    assert len(explain.stage_panel(switched.view, "jet", 0.5, EN).stage_gallery) == 4
+    stages = StagesTab(explain.classifiers, explain.files)
+    assert len(stages.stage_panel(switched.view, "jet", 0.5, EN).stage_gallery) == 4
 
 
 def test_the_trust_learn_and_what_if_tabs_follow_the_taught_classes(tabs, analysis, head):
@@ -108,6 +110,7 @@ def test_the_trust_learn_and_what_if_tabs_follow_the_taught_classes(tabs, analys
     layer[:200, :200] = 255
     panel = what_if.explain_edited(view, {"layers": [layer]}, "blur", EN)
     assert f"**{name}** (the explained class)" in panel.whatif_text
+    assert f"“{name}”" in what_if.occlusion(view, EN, progress=no_progress).occlusion_text
     assert {cell.split(" (")[0] for cell in panel.whatif_table.iloc[:, 2]} <= set(head.classes)
 
 

@@ -1,4 +1,5 @@
-"""The public ``/explain`` endpoint (and MCP tool): the fast path for API clients."""
+"""The public endpoints (and MCP tools): ``/explain`` (labels, heatmap, feature maps) and
+``/predict`` (JSON: top-5 and the 7×7 Grad-CAM grid), the fast path for API clients."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from resnet import Explainer, render
 from resnet.batching import BatchingExplainer
 from resnet.report import prediction_record
 from ui.files import ScratchFiles, read_upload
+from ui.records import as_outputs, outputs
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,26 @@ class PredictAnswer:
 
 
 class Api:
+    """The public endpoints. They read the Explain panel's image and fill its labels and heatmap,
+    plus two hidden outputs of their own; the page's events never run them."""
+
     def __init__(self, explainer: Explainer, files: ScratchFiles, batcher: BatchingExplainer | None = None):
         self.explainer = explainer
         self.files = files
         self.run = batcher or explainer  # .explain(image): batched with concurrent requests when given
+
+    def build(self) -> None:
+        self.prediction = gr.JSON(visible=False)  # /predict's output
+        self.api_stages = gr.Image(visible=False, type="filepath", format="png")  # /explain's feature maps
+        self.api_trigger = gr.Button(visible=False)  # a click never computes an image twice: no visible trigger
+
+    def wire(self, shared, explain, concurrency: int) -> None:
+        """Requests run ``concurrency`` at once, so waiting ones share a forward pass (``resnet.batching``)."""
+        batched = {"concurrency_id": "model", "concurrency_limit": concurrency}
+        for fn, record in ((self.explain, ApiAnswer), (self.predict, PredictAnswer)):
+            targets = outputs(record, self, explain)
+            handler = as_outputs(shared.on_gpu(fn))
+            self.api_trigger.click(handler, explain.image, targets, api_name=fn.__name__, **batched)
 
     def explain(self, image_path: str | None, request: gr.Request = None) -> ApiAnswer:
         """Explain what a ResNet50 trained on ImageNet-1k sees in an image.
@@ -60,7 +78,7 @@ class Api:
             (rows top to bottom over the 224×224 centre crop the model saw). No files.
         """
         result = self.run.explain(read_upload(image_path, _client_language(request)))
-        grid = self.explainer.layer4_grid(result, result.cam_class)
+        grid = self.explainer.layer4_grid(result, result.cam_class)  # (7, 7) in [0, 1]
         return PredictAnswer(prediction_record(self.explainer.weights, result, grid))
 
 

@@ -2,6 +2,8 @@
 
 A head's classifier shares the backbone with the shared model (no copy; see
 ``resnet.teach.with_head``) and is built once per head, not once per event or live frame.
+ImageNet's classes are named in the page's language (``ui/locales/imagenet_zh_CN.txt``); a
+taught head's classes keep the names the visitor gave them.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
-from resnet import Explainer
+from resnet import Explainer, Explanation
 from resnet.heatmaps import Heatmaps
+from resnet.render import has_cjk_font
 from resnet.teach import Head, backbone_sha256, with_head
+from ui.locales import imagenet_names
+from ui.text import language_of
 
+IMAGENET_CLASSES = 1000
 KEEP_HEADS = 4  # classifiers of taught heads kept ready (each may hold a model copy for the package's methods)
 
 
@@ -25,6 +31,38 @@ class Classifier:
     heatmaps: Heatmaps  # the grad-cam package's methods on a private copy of this classifier's model
     categories: list[str]
     head: Head | None  # None: ImageNet's 1000 classes
+
+    def names(self, language: str | None) -> list[str]:
+        """The class names shown on a page in ``language``: ImageNet's in that language, a head's as taught.
+
+        Chinese names need a CJK font to be drawn into the heatmaps' captions; without one the page
+        keeps the English names everywhere, so its labels and pictures agree."""
+        if self.head is not None or len(self.categories) != IMAGENET_CLASSES or not has_cjk_font():
+            return self.categories
+        return imagenet_names(language_of(language)) or self.categories
+
+    def labels(self, explanation: Explanation, language: str | None) -> dict[str, float]:
+        """The top-5 for a ``gr.Label``: class name in ``language`` -> probability."""
+        names = self.names(language)
+        return {names[p.index]: p.probability for p in explanation.top5}
+
+    def localise_report(self, report: dict, language: str | None) -> dict:
+        """A JSON report (``resnet.report``) whose ImageNet classes also carry their name in ``language``."""
+        names = self.names(language)
+        if names is self.categories:
+            return report
+        key = "name_" + language_of(language).replace("-", "_")
+
+        def named(ref):
+            return ref if ref is None else {**ref, key: names[ref["index"]]}
+
+        report = {**report, "top5": [named(p) for p in report["top5"]]}
+        for field in ("explained_class", "contrast_class"):
+            report[field] = named(report[field])
+        if "logit_decomposition" in report:
+            part = report["logit_decomposition"]
+            report["logit_decomposition"] = {**part, "class": named(part["class"])}
+        return report
 
 
 class Classifiers:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import gradio as gr
 
@@ -19,9 +19,27 @@ def output_names(record_type: type) -> list[str]:
     return [field.name for field in dataclasses.fields(record_type)]
 
 
-def outputs(record_type: type, components: Mapping[str, gr.components.Component]) -> list:
-    """The components an event with this record updates, in the record's field order."""
-    return [components[name] for name in output_names(record_type)]
+def outputs(record_type: type, *owners: object) -> list:
+    """The components an event with this record updates, in the record's field order.
+
+    Each field names a component kept as an attribute of exactly one of ``owners`` (the tabs
+    the event fills, and the page for its shared state).
+    """
+    found = []
+    for name in output_names(record_type):
+        holders = [owner for owner in owners if isinstance(getattr(owner, name, None), gr.blocks.Block)]
+        if len(holders) != 1:
+            where = ", ".join(type(owner).__name__ for owner in holders) or "none of " + ", ".join(
+                type(owner).__name__ for owner in owners
+            )
+            raise TypeError(f"{record_type.__name__}.{name} must name one component; found in {where}.")
+        found.append(getattr(holders[0], name))
+    return found
+
+
+def named_components(owner: object) -> dict[str, gr.blocks.Block]:
+    """The components an owner (a tab, the page) keeps as attributes, by attribute name."""
+    return {name: value for name, value in vars(owner).items() if isinstance(value, gr.blocks.Block)}
 
 
 def as_outputs(fn: Callable) -> Callable:

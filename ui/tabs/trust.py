@@ -16,9 +16,9 @@ from PIL import Image
 
 from resnet import Explainer, render
 from resnet.heatmaps import DEFAULT_METHOD, Heatmaps
-from resnet.occlusion import occlusion_forwards, occlusion_map
 from resnet.trust import (
     CURVE_STEPS,
+    SANITY_LAYERS,
     SURVIVES,
     agreement_forwards,
     faithfulness_curves,
@@ -27,13 +27,12 @@ from resnet.trust import (
     sanity_forwards,
 )
 from ui.classes import Classifier, Classifiers
-from ui.explain_tab import overlay_picture
 from ui.files import Gallery, ScratchFiles
-from ui.text import say
+from ui.text import say, text
+from ui.view import overlay_picture, require
 
-# Fixed colours for the curves in both languages (Gradio 6.31 draws no legend entries for this chart;
-# the text under it names the colours).
-CURVE_COLOURS = {"deletion": "#1f77b4", "insertion": "#ff7f0e", "删除": "#1f77b4", "插入": "#ff7f0e"}
+CURVE_COLOURS = {"deletion": "#1f77b4", "insertion": "#ff7f0e"}  # the curves' colours, named in the page's language
+LAYERCAM = "LayerCAM"  # the alternative offered when Grad-CAM's map is empty
 EMPTY_EVIDENCE = 1e-6  # a map whose positive evidence is below this share of its largest cell is "empty"
 
 
@@ -69,13 +68,9 @@ class NegativeMap:
     heatmap: str | None
 
 
-@dataclass(frozen=True)
-class OcclusionPanel:
-    occlusion_image: str | None  # the map over the crop: red where covering the image lowers the score
-    occlusion_text: str
-
-
 class TrustTab:
+    ID, TITLE = "trust", "tab_trust"
+
     def __init__(
         self,
         explainer: Explainer,
@@ -89,6 +84,54 @@ class TrustTab:
         self.classifiers = classifiers or Classifiers(explainer, heatmaps)
         self.files = files
         self.forward_seconds = forward_seconds
+
+    def build(self, shared) -> None:
+        gr.Markdown(text("trust_intro"))
+        self.trust_costs = gr.Markdown()
+        with gr.Row():
+            self.sanity_button = gr.Button(text("sanity_button"))
+            self.curves_button = gr.Button(text("curves_button"))
+            self.agreement_button = gr.Button(text("agreement_button"))
+        self.sanity_gallery = gr.Gallery(label=text("sanity_gallery"), columns=7, format="png", height=240)
+        self.sanity_text = gr.Markdown()
+        self.curves_plot = gr.LinePlot(
+            x="fraction", y="probability", color="curve", height=260, label=text("curves_plot"), sort="x"
+        )
+        self.curves_text = gr.Markdown()
+        self.agreement_gallery = gr.Gallery(label=text("agreement_gallery"), columns=8, format="png", height=240)
+        with gr.Row():
+            self.agreement_matrix = gr.Dataframe(label=text("agreement_matrix"), interactive=False)
+            self.agreement_ranking = gr.Dataframe(label=text("agreement_ranking"), interactive=False)
+        with gr.Row():
+            with gr.Column():
+                self.diagnosis = gr.Markdown()
+                with gr.Row():
+                    self.negative_button = gr.Button(text("negative_button"), size="sm")
+                    self.layercam_button = gr.Button(text("layercam_button"), size="sm")
+                    self.stages_button = gr.Button(text("stages_button"), size="sm")
+            self.raw_grid = gr.Image(
+                label=text("raw_grid"), type="filepath", format="png", interactive=False, height=240
+            )
+
+    def wire(self, shared, explain) -> None:
+        """``explain``: the panel whose heatmap the checks are about (LayerCAM is chosen there)."""
+        view, cmap, alpha = shared.view, explain.cmap, explain.alpha
+        shared.on_language(self.diagnose, [view], Diagnosis, self)
+        sanity_seconds = shared.gpu_seconds(self.sanity, "view", lambda v: v.method, times=len(SANITY_LAYERS))
+        shared.event(self.sanity_button.click, self.sanity, [view, cmap], SanityPanel, self, gpu=sanity_seconds)
+        shared.event(self.curves_button.click, self.curves, [view], CurvesPanel, self, gpu=True)
+        agreement_seconds = shared.fixed_seconds(agreement_forwards())
+        agreement = self.agreement_button.click
+        shared.event(agreement, self.agreement, [view, cmap], AgreementPanel, self, gpu=agreement_seconds)
+        negative = [view, cmap, alpha]
+        shared.event(self.negative_button.click, self.negative_map, negative, NegativeMap, explain, gpu=True)
+        shared.go_to(self.stages_button, "stages")
+        chosen = self.layercam_button.click(lambda: LAYERCAM, None, explain.method, api_visibility="private")
+        explain.retargets.append(explain.retarget_on(shared, chosen.then, explain.any_class))
+
+    def follow_heatmap(self, shared, changed, cmap, alpha) -> None:
+        """Every new heatmap: its diagnosis."""
+        shared.event(changed.success, self.diagnose, [shared.view], Diagnosis, self)
 
     def _of(self, view) -> Classifier:
         return self.classifiers.of(view.head)
@@ -104,13 +147,11 @@ class TrustTab:
             curves_s=2 * (CURVE_STEPS + 1) * self.forward_seconds,
             agreement=agreement_forwards(),
             agreement_s=agreement_forwards() * self.forward_seconds,
-            occlusion=occlusion_forwards(),
-            occlusion_s=occlusion_forwards() * self.forward_seconds,
         )
 
     def sanity(self, view, cmap, language, progress=gr.Progress()) -> SanityPanel:  # noqa: B008
         """Cascading randomization of a private copy; the map after each step, compared with the original."""
-        _require(view, language)
+        view = require(view, language)
         progress(0, desc=say(language, "sanity_running"))
         result = sanity_check(
             self._of(view).explainer, view.explanation.input, view.cam, view.method, view.cam_class, view.contrast
@@ -128,7 +169,7 @@ class TrustTab:
 
     def curves(self, view, language, progress=gr.Progress()) -> CurvesPanel:  # noqa: B008
         """Deletion and insertion curves of the map shown (2·(K+1) forward passes, batched)."""
-        _require(view, language)
+        view = require(view, language)
         progress(0, desc=say(language, "curves_running"))
         curves = faithfulness_curves(self._of(view).explainer, view.explanation.input, view.cam, view.cam_class)
         names = {"deletion": say(language, "deletion"), "insertion": say(language, "insertion")}
@@ -142,17 +183,20 @@ class TrustTab:
         text = say(
             language,
             "curves_text",
-            name=self._of(view).categories[view.cam_class],
+            name=self._of(view).names(language)[view.cam_class],
             deletion=curves.deletion_auc,
             insertion=curves.insertion_auc,
             steps=CURVE_STEPS,
         )
-        plot = gr.update(value=rows, x_title=say(language, "curves_x"), y_title=say(language, "curves_y"))
+        colours = {names[curve]: colour for curve, colour in CURVE_COLOURS.items()}
+        plot = gr.update(
+            value=rows, color_map=colours, x_title=say(language, "curves_x"), y_title=say(language, "curves_y")
+        )
         return CurvesPanel(plot, text)
 
     def agreement(self, view, cmap, language, progress=gr.Progress()) -> AgreementPanel:  # noqa: B008
         """Every quick method side by side: pairwise Spearman, consensus, faithfulness ranking."""
-        _require(view, language)
+        view = require(view, language)
 
         def step(done, total, method):
             progress(done / total, desc=say(language, "agreement_running", method=method))
@@ -196,42 +240,21 @@ class TrustTab:
         values = {"positive": positive, "negative": float(np.clip(-raw, 0, None).max()), "total": float(raw.sum())}
         if positive <= EMPTY_EVIDENCE * max(peak, 1e-12):
             return Diagnosis(
-                say(language, "diagnosis_empty", name=classifier.categories[view.cam_class], **values), grid, costs
+                say(language, "diagnosis_empty", name=classifier.names(language)[view.cam_class], **values), grid, costs
             )
         return Diagnosis(say(language, "diagnosis_ok", **values), grid, costs)
 
     def negative_map(self, view, cmap, alpha, language) -> NegativeMap:
         """The map of what argues against the class: Grad-CAM of the negated score."""
-        _require(view, language)
+        view = require(view, language)
         classifier = self._of(view)
         cam = classifier.explainer.layer4_cam(view.explanation, view.cam_class, view.contrast, against=True)
-        caption = say(language, "against", name=classifier.categories[view.cam_class])
-        picture = overlay_picture(classifier.categories, view, cam, cmap, alpha, language, caption=caption)
+        caption = say(language, "against", name=classifier.names(language)[view.cam_class])
+        picture = overlay_picture(classifier.names(language), view, cam, cmap, alpha, language, caption=caption)
         return NegativeMap(replace(view, cam=cam), self.files.png(picture))
 
-    def occlusion(self, view, language, progress=gr.Progress()) -> OcclusionPanel:  # noqa: B008
-        """Occlusion sensitivity of the explained class: a grey patch slid over the image, batched passes."""
-        _require(view, language)
-        progress(0, desc=say(language, "occlusion_running", forwards=occlusion_forwards()))
-        result = occlusion_map(self._of(view).explainer, view.explanation.input, view.cam_class)
-        picture = render.signed_map(result.drop, 224)
-        blended = Image.blend(view.explanation.crop.convert("RGB"), picture, 0.6)
-        text = say(
-            language,
-            "occlusion_done",
-            name=self._of(view).categories[view.cam_class],
-            forwards=result.forwards,
-            most=float(result.drop.max()),
-        )
-        return OcclusionPanel(self.files.png(blended), text)
-
     def _overlay(self, view, cam: np.ndarray, cmap: str, language: str | None) -> Image.Image:
-        return overlay_picture(self._of(view).categories, view, cam, cmap, 0.5, language)
-
-
-def _require(view, language) -> None:
-    if view is None:
-        raise gr.Error(say(language, "no_image"))
+        return overlay_picture(self._of(view).names(language), view, cam, cmap, 0.5, language)
 
 
 def _diverging_grid(raw: np.ndarray, bound: float, cell: int = 32) -> Image.Image:

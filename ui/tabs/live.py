@@ -14,7 +14,8 @@ from resnet.batching import BatchingExplainer
 from resnet.explain import upsample_cams
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
-from ui.text import legend_words, say
+from ui.text import legend_words, say, text
+from ui.view import ToExplain
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,9 @@ class LiveFrame:
     live_info: str
 
 
-@dataclass(frozen=True)
-class Frozen:
-    image: str  # the frame as a PNG: the Explain panel's image, which starts the full analysis
-
-
 class LiveTab:
+    ID, TITLE = "live", "tab_live"
+
     def __init__(
         self,
         explainer: Explainer,
@@ -51,6 +49,45 @@ class LiveTab:
         self.files = files
         self.run = batcher or explainer  # frames of several viewers share forward passes when given
         self.classifiers = classifiers or Classifiers(explainer)
+
+    def build(self, shared) -> None:
+        gr.Markdown(text("live_caption"))
+        with gr.Row():
+            self.live_cam = gr.Image(label=text("webcam"), sources=["webcam"], streaming=True, type="numpy", height=300)
+            self.live_heatmap = gr.Image(
+                label=text("live_heatmap"), type="filepath", format="png", interactive=False, height=300
+            )
+            self.live_labels = gr.Label(label=text("live_top5"), num_top_classes=5)
+        with gr.Row():
+            self.live_smoothing = gr.Slider(0, 0.95, value=0.6, step=0.05, label=text("live_smoothing"))
+            self.live_lock = gr.Checkbox(False, label=text("live_lock"))
+            self.live_yours = gr.Checkbox(False, label=text("live_yours"))
+            self.live_freeze = gr.Button(text("live_freeze"))
+        self.live_info = gr.Markdown()
+        self.live_last = gr.State(None)  # LiveState: the smoothed map and the locked class
+
+    def wire(self, shared, concurrency: int) -> None:
+        """``concurrency``: frames computed at once (batched into shared forward passes when a batcher is given)."""
+        inputs = [
+            self.live_cam,
+            self.live_last,
+            shared.teach_head,
+            self.live_yours,
+            self.live_smoothing,
+            self.live_lock,
+        ]
+        shared.event(
+            self.live_cam.stream,
+            self.live,
+            inputs,
+            LiveFrame,
+            self,
+            gpu=True,
+            stream_every=0.1,
+            time_limit=600,
+            concurrency_id="live",
+            concurrency_limit=concurrency,
+        )
 
     def live(self, frame, state, head, yours, smoothing, lock, language) -> LiveFrame:
         """One webcam frame (H, W, 3 uint8): top-5 and Grad-CAM overlay, plus the rate served.
@@ -70,7 +107,7 @@ class LiveTab:
             return LiveFrame(None, None, state, say(language, "teach_train_first"))
         start = time.perf_counter()
         classifier = self.classifiers.of(head if yours else None)
-        explainer, categories = classifier.explainer, classifier.categories
+        explainer, categories = classifier.explainer, classifier.names(language)
         run = explainer if yours else self.run  # a head is never batched with other viewers' frames
         result = run.explain(Image.fromarray(frame).convert("RGB"))
         locked = lock and state.cam_class is not None and state.cam_class < len(categories)
@@ -87,10 +124,11 @@ class LiveTab:
         info += say(language, "live_ms", ms=(done - start) * 1000)
         if locked:
             info += say(language, "live_locked", name=categories[cam_class])
-        return LiveFrame(result.label_confidences, heatmap, LiveState(done, grid, cam_class), info)
+        labels = classifier.labels(result, language)
+        return LiveFrame(labels, heatmap, LiveState(done, grid, cam_class), info)
 
-    def freeze(self, frame) -> Frozen:
+    def freeze(self, frame) -> ToExplain:
         """The frame on screen, for the full analysis on the Explain panel."""
         if frame is None:
             raise gr.Error(say(None, "no_image"))
-        return Frozen(self.files.png(Image.fromarray(frame).convert("RGB")))
+        return ToExplain(self.files.png(Image.fromarray(frame).convert("RGB")))

@@ -25,8 +25,8 @@ from resnet.teach import (
     with_head,
 )
 from ui.classes import Classifiers
-from ui.files import EXAMPLES, ScratchFiles, read_upload
-from ui.text import legend_words, say
+from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
+from ui.text import legend_words, say, text
 
 MAX_PHOTOS = 30  # per class: enough for a good head, and at most 30 × 16 KB of features kept per class
 EXAMPLE_CROPS = 6  # crops of each example photo for "try it with the example photos"
@@ -66,10 +66,55 @@ class TriedHead:
 
 
 class TeachTab:
+    ID, TITLE = "teach", "tab_teach"
+
     def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
         self.explainer = explainer
         self.files = files
         self.classifiers = classifiers or Classifiers(explainer)
+
+    def build(self, shared) -> None:
+        gr.Markdown(text("teach_intro"))
+        self.teach_state = gr.State(None, time_to_live=3600)  # the classes' features (16 KB a photo)
+        with gr.Row():
+            with gr.Column():
+                self.teach_class = gr.Textbox(label=text("teach_class"), max_length=60)
+                self.teach_photos = gr.File(label=text("teach_photos"), file_count="multiple", file_types=["image"])
+                self.teach_add = gr.Button(text("teach_add"))
+            with gr.Column():
+                self.teach_snapshot = untrusted_image(label=text("teach_snapshot"), sources=["webcam"], height=200)
+                self.teach_add_snapshot = gr.Button(text("teach_add_snapshot"))
+            with gr.Column():
+                self.teach_classes = gr.Markdown()
+                self.teach_examples = gr.Button(text("teach_examples"), size="sm")
+                self.teach_clear = gr.Button(text("teach_clear"), size="sm")
+                self.teach_button = gr.Button(text("teach_button"), variant="primary")
+                self.teach_summary = gr.Markdown()
+                self.teach_download = gr.File(label=text("teach_download"), interactive=False)
+                self.teach_upload = gr.File(label=text("teach_upload"), file_types=[".safetensors"])
+        with gr.Row():
+            self.teach_try = untrusted_image(
+                label=text("teach_try"), sources=["upload", "webcam", "clipboard"], height=260
+            )
+            with gr.Column():
+                self.teach_try_button = gr.Button(text("teach_try_button"), variant="primary")
+                self.teach_labels = gr.Label(label=text("teach_labels"), num_top_classes=5)
+            self.teach_heatmap = gr.Image(
+                label=text("teach_heatmap"), height=260, type="filepath", format="png", interactive=False
+            )
+
+    def wire(self, shared) -> None:
+        state, head = self.teach_state, shared.teach_head
+        adding = [state, self.teach_class, self.teach_photos]
+        shared.event(self.teach_add.click, self.add_photos, adding, TeachClasses, self, gpu=True)
+        snapshot = [state, self.teach_class, self.teach_snapshot]
+        shared.event(self.teach_add_snapshot.click, self.add_snapshot, snapshot, TeachClasses, self, gpu=True)
+        shared.event(self.teach_examples.click, self.example_classes, [], TeachClasses, self, gpu=True)
+        shared.event(self.teach_clear.click, self.clear, [], TeachClasses, self)
+        shared.event(self.teach_button.click, self.train, [state], Trained, self)
+        shared.event(self.teach_upload.upload, self.load, [self.teach_upload], Trained, self)
+        trying = [head, self.teach_try]
+        shared.event(self.teach_try_button.click, self.try_head, trying, TriedHead, self, gpu=True)
 
     @property
     def backbone(self) -> str:

@@ -1,4 +1,8 @@
-"""The Learn tab: the architecture table, what the blocks did to an image, and hands-on lessons on it."""
+"""The Learn tab: the architecture table, what the blocks did to an image, and hands-on lessons on it.
+
+Its lessons are computed when the tab is opened (and after each analysis while it is open): an
+analysis does not pay for lessons nobody looks at.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from resnet import lessons, render
-from resnet.architecture import Part
-from resnet.explain import BlockStats, Explainer, Explanation
+from resnet.architecture import Part, architecture
+from resnet.explain import Explainer, Explanation
+from resnet.network import block_names
 from resnet.panels import residual_summary
 from ui.classes import Classifiers
 from ui.files import Gallery, ScratchFiles
-from ui.text import say
+from ui.text import say, text
 
 
 def architecture_table(parts: list[Part], language: str | None) -> str:
@@ -37,12 +42,22 @@ def architecture_table(parts: list[Part], language: str | None) -> str:
     return "\n".join(lines) + "\n\n" + t("table_note")
 
 
-def residual_story(explanation: Explanation, blocks: list[BlockStats], language: str | None) -> str:
-    """What the residual blocks did to this image, in plain words (Markdown)."""
-    summary = residual_summary(blocks)
+@dataclass(frozen=True)
+class ResidualStory:
+    learn_story: str  # Markdown: what the residual blocks did to the analysed image
+
+
+@dataclass(frozen=True)
+class TableTexts:
+    learn_table: str
+
+
+def residual_story(explanation: Explanation, names: list[str], language: str | None) -> ResidualStory:
+    """What the residual blocks did to this image, in plain words; ``names``: the class names shown."""
+    summary = residual_summary(explanation.blocks)
     top = explanation.top5[0]
     lines = [
-        say(language, "story_intro", name=top.name, probability=top.probability),
+        say(language, "story_intro", name=names[top.index], probability=top.probability),
         say(language, "story_strongest", block=summary.strongest.name, ratio=summary.strongest.ratio),
         say(language, "story_weakest", block=summary.weakest.name, ratio=summary.weakest.ratio),
     ]
@@ -50,7 +65,7 @@ def residual_story(explanation: Explanation, blocks: list[BlockStats], language:
         lines.append(say(language, "story_opposing", blocks=", ".join(summary.opposing)))
     else:
         lines.append(say(language, "story_aligned"))
-    return "\n".join(lines)
+    return ResidualStory("\n".join(lines))
 
 
 # -- hands-on lessons on the visitor's photo ----------------------------------------------------
@@ -103,13 +118,93 @@ class Lessons(KernelLesson, OwnKernel, BlockLesson):
 
 
 class LearnTab:
-    """Handlers of the Learn tab's lessons: every number is the model's own, on the visitor's photo."""
+    """The Learn tab's lessons: every number is the model's own, on the visitor's photo."""
+
+    ID, TITLE = "learn", "tab_learn"
 
     def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
         self.explainer = explainer  # the backbone's lessons; a view's class score may be a taught head's
         self.classifiers = classifiers or Classifiers(explainer)
         self.files = files
         self.kernel_picture = render.kernel_grid(lessons.conv1_kernels(explainer))
+        self.parts = architecture(explainer)
+        self.depth = ["stem", *block_names(explainer.model)]  # the gradient chart's x axis, in network order
+
+    def build(self, shared) -> None:
+        picture = {"type": "filepath", "format": "png", "interactive": False}
+        gr.Markdown(text("learn_intro"))
+        self.learn_table = gr.Markdown(architecture_table(self.parts, None))
+        self.learn_story = gr.Markdown(text("learn_waiting"))
+        gr.Markdown(text("lesson_conv"))
+        with gr.Row():
+            self.kernels = gr.Image(label=text("kernels"), height=300, elem_classes="pixelated", **picture)
+            with gr.Column():
+                self.kernel_pick = gr.Slider(0, 63, value=0, step=1, label=text("kernel_pick"))
+                self.kernel_response = gr.Image(label=text("kernel_response"), height=240, **picture)
+        with gr.Row():
+            with gr.Column():
+                self.kernel_preset = gr.Dropdown(list(PRESETS), value=PRESETS[0], label=text("kernel_preset"))
+                self.kernel_numbers = gr.Dataframe(
+                    value=PresetKernel.of(PRESETS[0]).kernel_numbers,
+                    headers=["1", "2", "3"],
+                    datatype="number",
+                    row_count=(3, "fixed"),
+                    column_count=(3, "fixed"),
+                    type="array",
+                    interactive=True,
+                    label=text("kernel_numbers"),
+                )
+            self.kernel_result = gr.Image(label=text("kernel_result"), height=240, **picture)
+        self.conv_worked = gr.Markdown()
+        self._build_pool_and_block(picture)
+
+    def _build_pool_and_block(self, picture: dict) -> None:
+        gr.Markdown(text("lesson_pool"))
+        with gr.Row():
+            self.pool_before = gr.Image(label=text("pool_before"), height=200, **picture)
+            self.pool_after = gr.Image(label=text("pool_after"), height=200, **picture)
+        self.pool_worked = gr.Markdown()
+        self.histograms = gr.Image(label=text("histograms"), **picture)
+        gr.Markdown(text("lesson_block"))
+        names = block_names(self.explainer.model)
+        with gr.Row():
+            self.lesson_block_choice = gr.Dropdown(names, value=LESSON_BLOCK, label=text("lesson_block_choice"))
+            self.lesson_channel = gr.Slider(0, 511, value=0, step=1, label=text("lesson_channel"))
+        self.block_tensors = gr.Gallery(label=text("block_tensors"), columns=4, format="png", height=220)
+        self.block_numbers = gr.Markdown()
+        self.gradient_plot = gr.LinePlot(
+            x="block",
+            y="log10_norm",
+            tooltip=["block", "norm"],
+            height=300,
+            label=text("gradient_plot"),
+            x_label_angle=-45,
+            sort=self.depth,  # network order: the stem first
+        )
+
+    def wire(self, shared) -> None:
+        view = shared.view
+        shared.on_language(self.texts, [], TableTexts, self)
+        kernel = self.kernel_pick.release
+        shared.event(kernel, self.kernel_lesson, [view, self.kernel_pick], KernelLesson, self, gpu=True)
+        shared.plain_event(self.kernel_preset.input, self.preset, [self.kernel_preset], PresetKernel, self)
+        own = self.kernel_numbers.change
+        shared.event(own, self.own_kernel, [view, self.kernel_numbers], OwnKernel, self, gpu=True)
+        block_inputs = [view, self.lesson_block_choice, self.lesson_channel]
+        for trigger in (self.lesson_block_choice.input, self.lesson_channel.release):
+            shared.event(trigger, self.block_lesson, block_inputs, BlockLesson, self, gpu=True)
+
+    def follow_analysis(self, shared, analyzed) -> None:
+        """A new photo: its lessons, if the tab is open."""
+        self.lessons_on(shared, analyzed.success)
+
+    def lessons_on(self, shared, trigger) -> None:
+        inputs = [shared.learn_open, shared.view, self.kernel_pick, self.kernel_numbers]
+        inputs += [self.lesson_block_choice, self.lesson_channel]
+        shared.event(trigger, self.lessons_if_open, inputs, Lessons, self, gpu=True)
+
+    def texts(self, language) -> TableTexts:
+        return TableTexts(architecture_table(self.parts, language))
 
     def lessons_if_open(self, is_open, view, kernel, numbers, block, channel, language) -> Lessons:
         """The lessons, only while the Learn tab is open (opening it computes them): an analysis
@@ -126,8 +221,11 @@ class LearnTab:
         stem = lessons.stem(self.explainer, x)
         classifier = self.classifiers.of(view.head)  # the class score may be a taught class's
         norms = lessons.gradient_along_depth(classifier.explainer, x, view.cam_class)
+        values = np.array([v for _, v in norms])
         plot = gr.update(
-            value=pd.DataFrame({"block": [n for n, _ in norms], "norm": [v for _, v in norms]}),
+            value=pd.DataFrame(
+                {"block": [n for n, _ in norms], "norm": values, "log10_norm": np.log10(np.maximum(values, 1e-30))}
+            ),
             x_title=say(language, "gradient_x"),
             y_title=say(language, "gradient_y", name=classifier.categories[view.cam_class]),
         )

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from resnet import Explainer, render
+from resnet import Explainer, render, video
 from resnet.heatmaps import DEFAULT_METHOD
 from resnet.teach import Head
 from resnet.video import (
@@ -31,8 +31,8 @@ from resnet.video import (
 )
 from ui.classes import Classifier, Classifiers
 from ui.files import ScratchFiles
-from ui.live_tab import Frozen
-from ui.text import legend_html, legend_words, say
+from ui.text import legend_html, legend_words, say, text
+from ui.view import ToExplain
 
 TIMELINE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")  # one per class on the timeline
 
@@ -69,10 +69,62 @@ class VideoFrame:
 
 
 class VideoTab:
+    ID, TITLE = "video", "tab_video"
+
     def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
         """``classifiers``: the shared model and the visitors' taught heads (see ``ui.classes``)."""
         self.classifiers = classifiers or Classifiers(explainer)
         self.files = files
+
+    def build(self, shared) -> None:
+        gr.Markdown(text("video_caption"))
+        with gr.Row():
+            with gr.Column():
+                # include_audio: otherwise Gradio strips the sound with a system ffmpeg, which the app does not need
+                self.video_in = gr.Video(
+                    label=text("video_in"), sources=["upload", "webcam"], include_audio=True, height=300
+                )
+                self.video_fps = gr.Slider(1, 10, value=video.DEFAULT_MAX_FPS, step=1, label=text("video_fps"))
+                self.video_yours = gr.Checkbox(False, label=text("video_yours"))
+                with gr.Row():
+                    self.video_button = gr.Button(text("video_button"), variant="primary")
+                    self.video_stop = gr.Button(text("video_stop"), variant="stop")
+                self.video_status = gr.Markdown()
+            self.video_cam = gr.Video(label=text("video_cam"), interactive=False, height=400)
+        self.video_timeline = gr.LinePlot(
+            x="time_s", y="probability", color="class", height=260, label=text("video_timeline"), sort="x"
+        )
+        self.video_legend = gr.HTML()  # Gradio 6.31 draws no legend entries for this chart
+        self.video_frame = gr.Slider(0, 1, value=0, step=1, label=text("video_frame"), interactive=False)
+        self._build_frame_panel()
+        self.video_run = gr.State(None, time_to_live=3600)  # VideoRun: where the explained frames are
+
+    def _build_frame_panel(self) -> None:
+        with gr.Row():
+            self.video_frame_heatmap = gr.Image(
+                label=text("video_frame_heatmap"), height=280, type="filepath", format="png", interactive=False
+            )
+            with gr.Column():
+                self.video_frame_labels = gr.Label(label=text("video_frame_labels"), num_top_classes=5)
+                self.video_frame_info = gr.Markdown()
+                self.video_analyse = gr.Button(text("video_analyse"), size="sm")
+
+    def wire(self, shared) -> None:
+        """One clip explained at a time on the server; Stop cancels it after the current batch."""
+        most_frames = video.MAX_SECONDS * video.DEFAULT_MAX_FPS
+        explaining = shared.event(
+            self.video_button.click,
+            self.explain_video,
+            [self.video_in, self.video_fps, shared.teach_head, self.video_yours],
+            VideoAnalysis,
+            self,
+            gpu=shared.fixed_seconds(most_frames),
+            concurrency_id="video",
+            concurrency_limit=1,
+        )
+        self.video_stop.click(None, None, None, cancels=[explaining], api_visibility="private")
+        opened = [self.video_run, self.video_frame]
+        shared.event(self.video_frame.release, self.open_frame, opened, VideoFrame, self, gpu=True)
 
     def _reader(self, path: str | None, language) -> VideoReader:
         if path is None:
@@ -123,7 +175,7 @@ class VideoTab:
             raise gr.Error(say(language, "empty"))
         seconds = time.perf_counter() - start
         run = VideoRun(path, *map(tuple, zip(*rows, strict=True)), head=classifier.head)
-        timeline, legend = self._timeline(np.stack(probabilities), run.time_s, classifier.categories)
+        timeline, legend = self._timeline(np.stack(probabilities), run.time_s, classifier.names(language))
         status = say(language, "video_done", frames=len(rows), fps=rate, seconds=seconds, per_s=len(rows) / seconds)
         if reader.stopped:
             status += "\n\n" + say(language, "video_stopped", why=reader.stopped)
@@ -171,7 +223,7 @@ class VideoTab:
 
     def _frame_panel(self, run, position: int, explanation, classifier: Classifier, language) -> VideoFrame:
         words = legend_words(language)
-        caption = render.heatmap_caption(classifier.categories, explanation.cam_class, None, words)
+        caption = render.heatmap_caption(classifier.names(language), explanation.cam_class, None, words)
         picture = render.cam_overlay(explanation.crop, explanation.cam, caption, words=words)
         info = say(
             language,
@@ -182,14 +234,14 @@ class VideoTab:
             time=run.time_s[position],
             method=DEFAULT_METHOD,
         )
-        return VideoFrame(self.files.png(picture), explanation.label_confidences, info)
+        return VideoFrame(self.files.png(picture), classifier.labels(explanation, language), info)
 
-    def analyse_frame(self, run, position, language) -> Frozen:
+    def analyse_frame(self, run, position, language) -> ToExplain:
         """The chosen frame, as a lossless PNG, for the full analysis on the Explain panel."""
         if run is None:
             raise gr.Error(say(language, "video_none"))
         position = int(min(max(position or 0, 0), len(run.frame_index) - 1))
-        return Frozen(self.files.png(Image.fromarray(self._frame(run, position, language))))
+        return ToExplain(self.files.png(Image.fromarray(self._frame(run, position, language))))
 
     def _frame(self, run: VideoRun, position: int, language) -> np.ndarray:
         reader = self._reader(run.path, language)

@@ -1,0 +1,100 @@
+"""What every tab shares: the page's state, its language, and how a tab wires its events.
+
+Every page event sends the page's language as its last input (``LANGUAGE_JS``), so texts made
+on the server follow the page. A handler returns one named record; its fields name the
+components it fills, found on the tabs the event is given (see ``records.outputs``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import gradio as gr
+
+from resnet.heatmaps import method_named
+from ui.records import as_output_stream, as_outputs, outputs
+from ui.text import LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS
+
+
+def _no_gpu(fn, duration=None):
+    return fn
+
+
+class Shared:
+    """The page's shared state (made inside its Blocks) and the event helpers every tab uses."""
+
+    def __init__(self, on_gpu: Callable = _no_gpu, forward_seconds: float = 0.1):
+        """``on_gpu(fn, duration)`` wraps every handler that runs the model (``spaces.GPU`` on a
+        ZeroGPU Space); ``forward_seconds``: one forward pass here, for time estimates."""
+        self.on_gpu = on_gpu
+        self.forward_seconds = forward_seconds
+        self.view = gr.State(None, time_to_live=3600)  # ui.view.View: the analysed image and its heatmap
+        self.teach_head = gr.State(None, time_to_live=3600)  # this visitor's taught head, never shared
+        self.learn_open = gr.State(False)  # whether the Learn tab is the one shown
+        self.language = gr.Textbox(visible=False)  # filled by LANGUAGE_JS before each event
+        self.relabel = gr.Button("relabel", elem_id=RELABEL_ID)  # clicked when <html lang> changes; hidden
+        self.language_events: list = []  # (fn, inputs, record, owners): re-run when the language changes
+        self.places: dict = {}  # tab id -> (group id, the groups' Tabs, the group's Tabs), set by the page
+
+    def event(self, trigger, fn, inputs: list, record: type, *owners, gpu=False, **kwargs):
+        """A private event: ``inputs`` and, last, the page's language in; ``record``'s fields out.
+
+        ``gpu``: False, True, or a duration hint for ``on_gpu`` (see ``gpu_seconds``). A generator
+        ``fn`` streams its records (and can be cancelled at each ``yield``).
+        """
+        wrap = as_output_stream if inspect.isgeneratorfunction(fn) else as_outputs
+        handler = wrap(fn if gpu is False else self.on_gpu(fn, duration=None if gpu is True else gpu))
+        targets = outputs(record, self, *owners)
+        return trigger(handler, [*inputs, self.language], targets, js=LANGUAGE_JS, api_visibility="private", **kwargs)
+
+    def plain_event(self, trigger, fn, inputs: list, record: type, *owners, gpu=False, **kwargs):
+        """An event whose handler needs no language (a redraw, a frame grab)."""
+        handler = as_outputs(fn if gpu is False else self.on_gpu(fn, duration=None if gpu is True else gpu))
+        return trigger(handler, inputs, outputs(record, self, *owners), api_visibility="private", **kwargs)
+
+    def on_language(self, fn, inputs: list, record: type, *owners) -> None:
+        """Run ``fn`` when the page loads and whenever its language changes (texts made on the server)."""
+        self.language_events.append((fn, inputs, record, owners))
+
+    def wire_language(self, demo: gr.Blocks) -> None:
+        """The page's load event (which also starts the language watcher) and the relabel click."""
+        first = True
+        for fn, inputs, record, owners in self.language_events:
+            loaded = demo.load if first else self._loaded.then
+            js = WATCH_LANGUAGE_JS if first else LANGUAGE_JS
+            handler = as_outputs(fn)
+            targets = outputs(record, self, *owners)
+            event = loaded(handler, [*inputs, self.language], targets, js=js, api_visibility="private")
+            self._loaded = event
+            self.event(self.relabel.click, fn, inputs, record, *owners)
+            first = False
+
+    def go_to(self, button, tab_id: str) -> None:
+        """``button`` shows tab ``tab_id``: its group, then the tab (``places`` is set by the page)."""
+        group, outer, inner = self.places[tab_id]
+        show = lambda: (gr.Tabs(selected=group), gr.Tabs(selected=tab_id))  # noqa: E731
+        button.click(show, None, [outer, inner], api_visibility="private")
+
+    def gpu_seconds(self, fn: Callable, parameter: str, method_of=lambda value: value, times: int = 1):
+        """A ZeroGPU duration hint for handler ``fn``: the cost of the CAM method that its argument
+        named ``parameter`` says (``method_of(value)``) it will run, ×``times``.
+
+        Three times the measured cost for safety, never under ZeroGPU's default of 60 s: Grad-CAM
+        fits the default, Score-CAM asks for minutes. No value yet (no image): the handler answers
+        at once, so one forward pass.
+        """
+        signature = inspect.signature(fn)
+        if parameter not in signature.parameters:
+            raise TypeError(f"{fn.__qualname__} has no parameter {parameter!r} to read a CAM method from.")
+
+        def seconds(*args, **kwargs) -> int:
+            value = signature.bind_partial(*args, **kwargs).arguments.get(parameter)
+            forwards = 1 if value is None else method_named(str(method_of(value))).forwards
+            return max(60, round(3 * times * forwards * self.forward_seconds))
+
+        return seconds
+
+    def fixed_seconds(self, forwards: float) -> int:
+        """A ZeroGPU duration hint for a handler that runs ``forwards`` forward passes."""
+        return max(60, round(3 * forwards * self.forward_seconds))

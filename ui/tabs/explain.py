@@ -1,0 +1,361 @@
+"""The Explain panel on top of the page: one analysis per image, then class, method and display changes.
+
+A new image fans out to the tabs that show it without another model run (feature maps, every
+stage, residual blocks, logit parts, the Learn tab's story): their records are parts of
+``Analysis``. Each handler is a plain method over plain values and returns one named record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+
+from resnet import Explainer, Explanation, render
+from resnet.heatmaps import DEFAULT_METHOD, METHODS
+from resnet.panels import road_relies
+from resnet.report import build_report
+from resnet.teach import Head
+from ui.classes import Classifiers
+from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
+from ui.tabs.blocks import BlockChart, block_chart
+from ui.tabs.features import FeatureMaps, feature_maps
+from ui.tabs.learn import ResidualStory, residual_story
+from ui.tabs.logit import LogitPanel, logit_panel
+from ui.tabs.stages import StageCams, stage_cams
+from ui.text import say, text
+from ui.view import NO_CONTRAST, View, overlay_picture, require
+
+
+@dataclass(frozen=True)
+class HeatmapPanels(LogitPanel):
+    """Everything that depends on the explained class, contrast and method."""
+
+    view: View | None
+    heatmap: str | None  # PNG: overlay with its colour bar
+    faith: str  # ROAD text, cleared when the heatmap changes
+    report: str | None  # JSON file
+
+
+@dataclass(frozen=True)
+class Analysis(HeatmapPanels, FeatureMaps, StageCams, BlockChart, ResidualStory):
+    """A new image: the panel, and every tab that shows it without another model run."""
+
+    labels: dict[str, float] | None
+    top5: Any  # gr.update of the radio: choices and value
+    any_class: Any
+    contrast: Any
+
+
+@dataclass(frozen=True)
+class Retarget(HeatmapPanels):
+    """Another class, contrast or method for the same image."""
+
+    top5: int | None  # the radio shows the class when it is in the top-5
+    any_class: int
+
+
+@dataclass(frozen=True)
+class Restyle(StageCams):
+    heatmap: str | None
+
+
+@dataclass(frozen=True)
+class Faithfulness:
+    view: View
+    faith: str
+    report: str
+
+
+@dataclass(frozen=True)
+class PanelTexts:
+    """What the panel shows in the page's language from the start."""
+
+    banner: str
+    method: Any
+    contrast: Any
+
+
+class ExplainTab:
+    """The panel's components and handlers, over one shared, thread-safe Explainer."""
+
+    def __init__(
+        self,
+        explainer: Explainer,
+        files: ScratchFiles,
+        forward_seconds: float = 0.1,
+        classifiers: Classifiers | None = None,
+    ):
+        """``classifiers``: the shared model and the visitors' taught heads (one is made if not given)."""
+        self.classifiers = classifiers or Classifiers(explainer)
+        self.explainer = explainer
+        self.heatmaps = self.classifiers.shared.heatmaps
+        self.files = files
+        self.forward_seconds = forward_seconds
+        self.analyses: list = []  # the analysis events, which other tabs follow (see ``wire``)
+        self.retargets: list = []  # the events that change the heatmap of the same image
+
+    # -- layout and events ----------------------------------------------------------------------
+
+    def build(self, shared) -> None:
+        self.banner = gr.HTML(weights_banner(self.explainer))
+        with gr.Row():
+            with gr.Column(scale=1):
+                self.image = untrusted_image(
+                    label=text("your_image"), sources=["upload", "webcam", "clipboard"], height=360
+                )
+                self.button = gr.Button(text("explain"), variant="primary")
+                gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=self.image, label=text("examples"))
+                with gr.Accordion(text("display"), open=False):
+                    gr.Markdown(text("display_caption"))
+                    self.cmap = gr.Dropdown(list(render.COLORMAPS), value=render.HEATMAP_CMAP, label=text("colormap"))
+                    self.alpha = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=text("opacity"))
+            with gr.Column(scale=1):
+                self._build_answer()
+
+    def _build_answer(self) -> None:
+        self.labels = gr.Label(label=text("top5"), num_top_classes=5)
+        self.top5 = gr.Radio(label=text("pick_top5"), choices=[])
+        with gr.Row():
+            self.any_class = gr.Dropdown(self.class_choices(), value=None, label=text("any_class"), filterable=True)
+            self.contrast = gr.Dropdown(self.class_choices(with_none=True), value=NO_CONTRAST, label=text("contrast"))
+        with gr.Row():
+            self.method = gr.Dropdown(
+                method_choices(self.forward_seconds), value=DEFAULT_METHOD, label=text("method"), scale=3
+            )
+            self.explain_yours = gr.Checkbox(False, label=text("explain_yours"), scale=1)
+        self.heatmap = gr.Image(label=text("heatmap"), type="filepath", format="png", interactive=False)
+        with gr.Row():
+            self.faith_button = gr.Button(text("faithfulness"), size="sm")
+            self.report = gr.DownloadButton(text("report"), size="sm")
+        self.faith = gr.Markdown()
+
+    def wire(self, shared, inside: dict) -> None:
+        """``inside``: the tabs a new analysis fills (features, stages, blocks, logit, learn)."""
+        self.inside = inside
+        features, stages, blocks, logit, learn = (inside[k] for k in ("features", "stages", "blocks", "logit", "learn"))
+        shared.on_language(self.page_texts, [], PanelTexts, self)
+        settings = [self.method, self.cmap, self.alpha, features.channels, features.scale, blocks.block]
+        analyze_inputs = [self.image, *settings, shared.teach_head, self.explain_yours]
+        analysis_owners = (self, features, stages, blocks, logit, learn)
+        for trigger in (self.button.click, self.image.change, self.explain_yours.input):  # yours: the same photo again
+            analyzed = shared.event(
+                trigger,
+                self.analyze,
+                analyze_inputs,
+                Analysis,
+                *analysis_owners,
+                gpu=shared.gpu_seconds(self.analyze, "method"),
+                trigger_mode="always_last",
+            )
+            self.analyses.append(analyzed)
+        for trigger, chosen in (
+            (self.top5.input, self.top5),
+            (self.any_class.input, self.any_class),
+            (self.contrast.input, self.any_class),
+            (self.method.input, self.any_class),
+        ):
+            self.retargets.append(self.retarget_on(shared, trigger, chosen))
+        for trigger in (self.cmap.input, self.alpha.release):
+            shared.event(trigger, self.restyle, [shared.view, self.cmap, self.alpha], Restyle, self, stages)
+        shared.event(self.faith_button.click, self.faithfulness, [shared.view], Faithfulness, self, gpu=True)
+
+    def retarget_on(self, shared, trigger, chosen):
+        """The event that explains ``chosen``'s class (with the contrast and method set) on ``trigger``."""
+        inputs = [shared.view, chosen, self.contrast, self.method, self.cmap, self.alpha]
+        gpu = shared.gpu_seconds(self.retarget, "method")
+        logit = self.inside["logit"]
+        return shared.event(trigger, self.retarget, inputs, Retarget, self, logit, gpu=gpu, trigger_mode="always_last")
+
+    # -- handlers -------------------------------------------------------------------------------
+
+    def page_texts(self, language: str) -> PanelTexts:
+        """The banner and menus in the page's language."""
+        return PanelTexts(
+            banner=weights_banner(self.explainer, language),
+            method=gr.update(choices=method_choices(self.forward_seconds, language)),
+            contrast=gr.update(choices=self.class_choices(language, with_none=True)),
+        )
+
+    def class_choices(
+        self, language: str | None = None, with_none: bool = False, categories: list[str] | None = None
+    ) -> list[tuple[str, int]]:
+        names = categories or self.classifiers.shared.names(language)
+        classes = [(f"{name} ({i})", i) for i, name in enumerate(names)]
+        return [(say(language, "no_contrast"), NO_CONTRAST), *classes] if with_none else classes
+
+    def analyze(
+        self,
+        image_path,
+        method,
+        cmap,
+        alpha,
+        channels,
+        scale,
+        block,
+        head,
+        yours,
+        language,
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's way to ask for a progress bar)
+    ) -> Analysis:
+        """A new image: one pass for everything, then every panel of the page. With ``yours``, the
+        classes are those of the visitor's taught ``head`` (its rows replace ``fc``)."""
+        if image_path is None:
+            return cleared()
+        if yours and head is None:
+            raise gr.Error(say(language, "teach_train_first"))
+        classifier = self.classifiers.of(head if yours else None)
+        image = read_upload(image_path, language)
+        progress(0, desc=say(language, "running"))
+        full = classifier.explainer.explain(image, all_stages=True, blocks=True)
+        explanation = full.kept()
+        view = self._view(explanation, explanation.cam_class, None, method, classifier.head)
+        view = replace(view, stage_grids=explanation.stage_grids)
+        names = classifier.names(language)
+        top5 = [(f"{names[p.index]} ({p.probability:.1%})", p.index) for p in explanation.top5]
+        return Analysis(
+            **vars(self._heatmap_panels(view, cmap, alpha, language)),
+            **vars(feature_maps(self.files, full.stages, channels, scale)),
+            **vars(stage_cams(self.files, names, view, cmap, alpha, language)),
+            **vars(block_chart(self.files, explanation, block, language)),
+            **vars(residual_story(explanation, names, language)),
+            labels=classifier.labels(explanation, language),
+            top5=gr.update(choices=top5, value=explanation.cam_class),
+            any_class=gr.update(choices=self.class_choices(language, categories=names), value=explanation.cam_class),
+            contrast=gr.update(
+                choices=self.class_choices(language, with_none=True, categories=names), value=NO_CONTRAST
+            ),
+        )
+
+    def retarget(
+        self,
+        view,
+        cam_class,
+        contrast,
+        method,
+        cmap,
+        alpha,
+        language,
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008
+    ) -> Retarget:
+        """Another class, contrast or method for the same image (Grad-CAM: no model run)."""
+        if view is None or cam_class is None:
+            raise gr.Error(say(language, "no_image"))
+        cam_class = int(cam_class)
+        contrast = None if contrast in (None, NO_CONTRAST) else int(contrast)
+        view = self._view(view.explanation, cam_class, contrast, method, view.head)
+        in_top5 = cam_class in [p.index for p in view.explanation.top5]
+        return Retarget(
+            **vars(self._heatmap_panels(view, cmap, alpha, language)),
+            top5=cam_class if in_top5 else None,
+            any_class=cam_class,
+        )
+
+    def restyle(self, view, cmap, alpha, language) -> Restyle:
+        """New colormap or opacity: redraw the heatmaps, no model run."""
+        if view is None:
+            return Restyle(stage_gallery=[], heatmap=None)
+        names = self.classifiers.of(view.head).names(language)
+        return Restyle(
+            **vars(stage_cams(self.files, names, view, cmap, alpha, language)),
+            heatmap=self.files.png(overlay_picture(names, view, view.cam, cmap, alpha, language)),
+        )
+
+    def faithfulness(self, view, language, progress=gr.Progress()) -> Faithfulness:  # noqa: B008
+        """ROAD score of the heatmap shown (8 extra forward passes)."""
+        view = require(view, language)
+        progress(0, desc=say(language, "road_running"))
+        road = self.classifiers.of(view.head).heatmaps.road(view.explanation.input, view.cam, view.cam_class)
+        view = replace(view, road=road)
+        return Faithfulness(view, road_text(road, language), self._write_report(view, language))
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _view(
+        self, explanation: Explanation, cam_class: int, contrast: int | None, method: str, head: Head | None
+    ) -> View:
+        cam = self.classifiers.of(head).heatmaps.heatmap(explanation, method, cam_class, contrast)
+        return View(explanation, cam, cam_class, contrast, method, head=head)
+
+    def _heatmap_panels(self, view: View, cmap: str, alpha: float, language: str | None) -> HeatmapPanels:
+        """Heatmap, cleared faithfulness line, logit decomposition (text, chart, maps) and report file."""
+        classifier = self.classifiers.of(view.head)
+        panel, parts = logit_panel(self.files, classifier, view, language)
+        picture = overlay_picture(classifier.names(language), view, view.cam, cmap, alpha, language)
+        return HeatmapPanels(
+            **vars(panel),
+            view=view,
+            heatmap=self.files.png(picture),
+            faith="",
+            report=self._write_report(view, language, parts),
+        )
+
+    def _write_report(self, view: View, language: str | None, parts=None) -> str:
+        """Write the JSON report of what is shown (class names in English, and in the page's language)."""
+        classifier = self.classifiers.of(view.head)
+        explainer = classifier.explainer
+        report = build_report(
+            explainer.weights,
+            view.explanation,
+            cam_class=view.cam_class,
+            method=view.method,
+            contrast=view.contrast,
+            logit_parts=parts or explainer.logit_parts(view.explanation, view.cam_class),
+            road=view.road,
+        )
+        return self.files.json(classifier.localise_report(report, language))
+
+
+def cleared() -> Analysis:
+    """No image: every panel empty."""
+    return Analysis(
+        view=None,
+        heatmap=None,
+        faith="",
+        logit_text="",
+        logit_plot=None,
+        logit_maps=[],
+        report=None,
+        labels=None,
+        top5=gr.update(choices=[], value=None),
+        any_class=gr.update(),
+        contrast=gr.update(),
+        stage_gallery=[],
+        gallery=[],
+        block_plot=None,
+        block_image=None,
+        learn_story="",
+    )
+
+
+def road_text(road: float, language: str | None) -> str:
+    verdict = say(language, "road_yes" if road_relies(road) else "road_no")
+    return say(language, "road", score=road, verdict=verdict)
+
+
+def weights_banner(explainer: Explainer, language: str | None = None) -> str:
+    """HTML for the top of the page: which weights, and a loud warning when they are untrained."""
+    weights = explainer.weights
+    html = f"<p>{say(language, 'model_line', model=weights.describe(), device=weights.device.type)}</p>"
+    if weights.warning:
+        warning = weights.warning if weights.trained else say(language, "untrained", warning=weights.warning)
+        html = (
+            '<div style="border:2px solid #d97706;background:#fef3c7;color:#78350f;padding:10px 14px;'
+            f'border-radius:8px;margin-bottom:8px"><b>{say(language, "warning")}</b> {warning}</div>' + html
+        )
+    return html
+
+
+def method_choices(forward_seconds: float, language: str | None = None) -> list[tuple[str, str]]:
+    """Dropdown entries with how long each method takes on this machine."""
+    choices = []
+    for method in METHODS.values():
+        if method.label == DEFAULT_METHOD:
+            label = say(language, "method_instant", method=method.label)
+        elif (seconds := method.forwards * forward_seconds) >= 1:
+            label = say(language, "method_seconds", method=method.label, seconds=seconds)
+        else:
+            label = say(language, "method_subsecond", method=method.label)
+        choices.append((label, method.label))
+    return choices
