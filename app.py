@@ -19,6 +19,7 @@ from resnet.runtime import return_free_memory_every
 from resnet.weights import pending_download
 from ui.notice import notice_page
 from ui.page import MAX_BATCH, build_demo, launch
+from ui.text import in_every_language
 
 try:
     import spaces  # on Hugging Face ZeroGPU Spaces: GPU work must run inside spaces.GPU
@@ -63,12 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     download = pending_download(args.weights)
     waiting = (
-        notice_page(
-            args.host,
-            args.port,
-            f"Downloading the {download.name} weights (about 100 MB) into the torch hub cache, once. · "
-            f"正在把 {download.name} 权重（约 100 MB）下载到 torch hub 缓存，只需一次。",
-        )
+        notice_page(args.host, args.port, in_every_language("downloading", name=download.name))
         if download
         else contextlib.nullcontext()
     )

@@ -6,7 +6,7 @@
 that calls the public endpoints: ``/explain`` (label, heatmap, stage pictures) and ``/predict``
 (numbers only), with a think time of 0.5-2 s.
 
-``PageVisitor`` is an open page, spoken in the browser's protocol (``page_session.py``): it
+``PageVisitor`` is an open page, spoken in the browser's protocol (``tests/page_session.py``): it
 analyses a photo when it arrives, then reads for 10-30 s between actions: picks another class
 (the page then redraws every stage's Grad-CAM), switches the method, changes the feature maps,
 or analyses another photo. It stays open until the run ends, then closes. Live webcam frames
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # page_session
 
 from gradio_client import Client, handle_file
 from locust import User, between, task

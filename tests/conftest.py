@@ -14,13 +14,15 @@ rotated or different photo still changes it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import torch
+from helpers import free_port as pick_free_port
+from hypothesis import settings
 from torchvision.models import ResNet50_Weights, resnet50
 
-from bench.common import free_port as pick_free_port
 from resnet import Explainer, load_image, load_weights
 from resnet.preprocess import model_input
 
@@ -29,6 +31,12 @@ ASSETS = ROOT / "assets"
 PHOTOS = sorted(ASSETS.glob("*.jpg"))
 LOGIT_STD = 4.0  # spread of test logits across classes: clear top-1s, non-trivial top-5s
 RESIDUAL_GAMMA = 0.1  # initial scale of every residual branch (bn3.weight)
+
+# Fuzzing: CI draws the same examples every run, so a red run replays exactly (HYPOTHESIS_PROFILE=ci
+# does the same here); a developer's run keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -108,7 +108,12 @@ def test_no_image_clears_every_panel(tab):
         None, "Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", None, False, EN, progress=NoProgress()
     )
     assert cleared.view is None and cleared.heatmap is None and cleared.gallery == [] and cleared.labels is None
-    assert set(output_names(Analysis)) >= {"view", "heatmap", "labels", "learn_story", "block_plot"}
+    # Every panel the analysis fills is emptied (a menu keeps its choices, the top-5 radio loses them).
+    left = {name: value for name in output_names(Analysis) if (value := getattr(cleared, name)) not in (None, "", [])}
+    assert set(left) == {"top5", "any_class", "contrast"} and left["top5"]["choices"] == []
+    assert all(
+        update.get("__type__") == "update" and "value" not in update for update in (left["any_class"], left["contrast"])
+    )
 
 
 def test_a_bad_file_is_a_message_in_the_pages_language(tab, tmp_path):

@@ -37,8 +37,44 @@ def test_concurrent_calls_share_batches_and_get_their_own_answers(explainer, pho
             np.testing.assert_allclose(got.logits, want.logits, atol=1e-4)
             np.testing.assert_allclose(got.cam, want.cam, atol=1e-5)
     assert sum(batcher.batch_sizes) == 3 * len(images)
-    assert max(batcher.batch_sizes) > 1  # waiting calls did share a forward pass
     assert max(batcher.batch_sizes) <= 8
+
+
+class HeldFirstBatch:
+    """The real explainer, whose first batch waits until ``release`` is set (the model is busy)."""
+
+    def __init__(self, explainer):
+        self.explainer, self.weights = explainer, explainer.weights
+        self.busy, self.release = threading.Event(), threading.Event()
+
+    def explain_batch(self, images):
+        if not self.busy.is_set():
+            self.busy.set()
+            self.release.wait(timeout=60)
+        return self.explainer.explain_batch(images)
+
+
+def test_calls_that_wait_for_a_busy_model_share_one_forward_pass(explainer, photos):
+    held = HeldFirstBatch(explainer)
+    batcher = BatchingExplainer(held, max_batch=8)
+    images = [load_image(p) for p in photos]  # 6 photos: one keeps the model busy, five wait
+    answers: dict[int, object] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: answers.__setitem__(i, batcher.explain(images[i]))) for i in range(6)
+    ]
+    threads[0].start()
+    assert held.busy.wait(timeout=60)
+    for t in threads[1:]:
+        t.start()
+    while batcher._queue.qsize() < 5:  # until the five calls are queued behind the busy model
+        assert all(t.is_alive() for t in threads[1:])
+        threading.Event().wait(0.01)
+    held.release.set()
+    for t in threads:
+        t.join(timeout=120)
+    assert list(batcher.batch_sizes) == [1, 5]  # the five waiting calls shared one forward pass
+    for i, image in enumerate(images):
+        np.testing.assert_allclose(answers[i].logits, explainer.explain(image).logits, atol=1e-4)
 
 
 def test_a_lone_call_is_not_delayed_and_a_failure_reaches_its_caller(explainer, photos):

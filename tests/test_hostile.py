@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 import torch
 from gradio_client import Client, handle_file
+from helpers import free_port as pick_free_port
+from helpers import memory_mb
 from packaging.version import Version
 from PIL import Image
 
-from bench.common import free_port as pick_free_port
-from bench.common import memory_mb
 from resnet import load_image, load_weights
 from resnet.video import MAX_BYTES
 from ui.files import SCRATCH_DIR, ScratchFiles

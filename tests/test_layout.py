@@ -1,19 +1,17 @@
-"""The code's shape: no generated files, the engine free of the UI, one record per event."""
+"""The code's shape: no generated files, the engine free of the UI, small modules, one walk of
+the network, languages in one place, one record per event."""
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 
 from conftest import ROOT
 
-VENVS = (".venv", ".ci-venv")
-
-
-def test_building_the_page_writes_no_pyi_stub(server):
-    """Gradio writes ``<module>.pyi`` beside any module that subclasses a component; we subclass none."""
-    stubs = [p for p in ROOT.rglob("*.pyi") if not any(part in VENVS for part in p.relative_to(ROOT).parts)]
-    assert stubs == []
+UI = ROOT / "ui"
+CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def test_no_generated_file_is_tracked():
@@ -22,7 +20,7 @@ def test_no_generated_file_is_tracked():
 
 
 def test_the_engine_never_imports_gradio():
-    code = "import sys, resnet, resnet.cli, resnet.panels, resnet.report, resnet.architecture; print('gradio' in sys.modules)"
+    code = "import sys, resnet, resnet.cli, resnet.panels, resnet.report, resnet.architecture, resnet.network, resnet.lessons; print('gradio' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
@@ -44,3 +42,31 @@ def test_records_become_outputs_in_field_order():
     assert output_names(Two) == ["second", "first"]
     assert as_outputs(lambda: Two(2, "a"))() == (2, "a")
     assert as_outputs(lambda: One([("x.png", "cap")]))() == [("x.png", "cap")]  # a lone output is its value
+
+
+def test_the_page_is_composed_of_small_tab_modules():
+    """page.py only composes; no ui/ module over 400 lines (locale data aside), no function over 60."""
+    assert len((UI / "page.py").read_text().splitlines()) <= 200
+    long_modules, long_functions = [], []
+    for path in UI.rglob("*.py"):
+        text = path.read_text()
+        if "locales" not in path.parts and len(text.splitlines()) > 400:
+            long_modules.append(path.name)
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60:
+                long_functions.append(f"{path.name}:{node.name}")
+    assert long_modules == [] and long_functions == []
+    tabs = sorted(p.stem for p in (UI / "tabs").glob("*.py") if p.stem != "__init__")
+    assert len(tabs) == 11  # the Explain panel and ten tabs, one module each
+
+
+def test_the_network_is_walked_in_one_place():
+    """Only resnet/network.py runs the stem and the blocks step by step."""
+    engine = {p.name: p.read_text() for p in (ROOT / "resnet").glob("*.py")}
+    assert [name for name, text in engine.items() if "maxpool(" in text or "layer1(" in text] == []
+    assert [name for name, text in engine.items() if re.search(r"\bbn1\(", text)] == ["network.py"]
+
+
+def test_translated_words_live_in_the_locale_files_only():
+    code = [p for folder in ("ui", "resnet", "bench") for p in (ROOT / folder).rglob("*.py")] + [ROOT / "app.py"]
+    assert [str(p.relative_to(ROOT)) for p in code if CJK.search(p.read_text()) and "locales" not in p.parts] == []

@@ -6,8 +6,8 @@ import pickle
 import time
 
 import pytest
+from page_session import EventFailed, PageSession
 
-from bench.page_session import EventFailed, PageSession
 from resnet import load_image
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from helpers import reference_with_head
 from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torchvision import transforms as T
@@ -27,16 +27,6 @@ def head(explainer) -> Head:
     weight = generator.normal(0, 0.05, (3, 2048)).astype(np.float32)
     bias = generator.normal(0, 0.1, 3).astype(np.float32)
     return Head(weight, bias, ["kettle", "teapot", "mug"], backbone_sha256(explainer.model))
-
-
-def reference_with_head(reference_model, head: Head) -> torch.nn.Module:
-    """torchvision's resnet50 with ``fc`` replaced by a Linear(2048, K) holding the head."""
-    model = copy.deepcopy(reference_model)
-    model.fc = torch.nn.Linear(2048, len(head.classes))
-    with torch.no_grad():
-        model.fc.weight.copy_(torch.from_numpy(head.weight))
-        model.fc.bias.copy_(torch.from_numpy(head.bias))
-    return model.eval()
 
 
 def package_cam(model, x, cls, layer) -> np.ndarray:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from clips import write_audio_only, write_clip
 from gradio_client import Client, handle_file
+from page_session import EventFailed, PageSession
 from PIL import Image
 
-from bench.page_session import EventFailed, PageSession
 from resnet.teach import backbone_sha256, pooled_features, teach_features
 from resnet.video import VideoReader
 from ui.files import ScratchFiles
@@ -113,13 +113,16 @@ def test_a_page_explains_a_clip_while_the_server_keeps_serving_others(server, cl
         with pytest.raises(EventFailed, match="cannot be read as a video"):
             page.trigger("video_button", "click", video_in=page.upload(broken))
 
+        explaining = threading.Event()  # set when the first batch of the clip has been explained
+
         def explain_long_clip():
-            page.trigger("video_button", "click", video_in=page.upload(long_clip), video_fps=10)
+            upload = page.upload(long_clip)
+            page.trigger("video_button", "click", on_update=explaining.set, video_in=upload, video_fps=10)
             finished["video"] = time.monotonic()
 
         worker = threading.Thread(target=explain_long_clip)
         worker.start()
-        time.sleep(1.0)  # the clip is being explained (80 frames, several seconds here)
+        assert explaining.wait(timeout=300), "the clip's first batch never came"
         answer = Client(server, verbose=False).predict(handle_file(str(photos[0])), api_name="/predict")
         other.trigger("button", "click", image=other.upload(photos[1]))
         finished["others"] = time.monotonic()

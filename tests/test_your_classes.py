@@ -8,9 +8,9 @@ import gradio as gr
 import numpy as np
 import pytest
 import torch
+from helpers import reference_with_head
 from pytorch_grad_cam import HiResCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-from test_teach import reference_with_head
 
 from resnet import load_image
 from resnet.teach import Head, backbone_sha256

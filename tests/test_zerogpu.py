@@ -17,10 +17,10 @@ import pytest
 import spaces
 from clips import write_clip
 from gradio_client import Client, handle_file
+from helpers import free_port
 from spaces.zero.gradio import GradioPartialContext
 
 import app
-from bench.common import free_port
 from resnet import load_image
 from resnet.heatmaps import METHODS
 from resnet.teach import backbone_sha256, teach_features
@@ -144,3 +144,20 @@ def test_slow_methods_ask_for_longer_gpu_slots(zero, photos):
     assert retarget(None, 281, -1, "Score-CAM") == round(3 * METHODS["Score-CAM"].forwards * 0.1)  # 420 s
     assert retarget(None, 281, -1, "Ablation-CAM") > retarget(None, 281, -1, "Score-CAM")
     assert durations["agreement"] > 60 and durations["explain"] is None  # the API's fast path fits the default
+    # Hints read the method by the handler's parameter name, whether Gradio passes it by position or name.
+    assert retarget(view=None, cam_class=281, contrast=-1, method="Score-CAM") == retarget(None, 281, -1, "Score-CAM")
+    assert durations["sanity"](None, "jet") == 60  # no image yet: the handler answers at once
+
+
+def test_a_duration_hint_names_a_parameter_the_handler_has():
+    from ui.shared import Shared
+
+    def handler(view, cmap, language):
+        return view
+
+    shared = Shared(forward_seconds=0.1)
+    with pytest.raises(TypeError, match="has no parameter 'method'"):
+        shared.gpu_seconds(handler, "method")
+    assert shared.gpu_seconds(handler, "view", lambda v: v, times=2)("Score-CAM", "jet", "en") == round(
+        3 * 2 * METHODS["Score-CAM"].forwards * 0.1
+    )

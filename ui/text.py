@@ -48,6 +48,11 @@ def say(language: str | None, key: str, **params) -> str:
     return SERVER[language_of(language)][key].format(**params)
 
 
+def in_every_language(key: str, **params) -> str:
+    """A server text in every language of the page, joined (for what is shown before the page knows its language)."""
+    return " · ".join(say(language, key, **params) for language in LANGUAGES)
+
+
 def legend_words(language: str | None) -> LegendWords:
     """The heatmap colour bar's words in ``language``; English where no font can draw them here."""
     texts = SERVER[language_of(language)]

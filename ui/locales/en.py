@@ -210,6 +210,9 @@ STATIC = {
 # Texts computed on the server. Keys must be the same in every language (a test checks).
 SERVER = {
     **IMAGE_ERRORS,
+    "starting": "# ResNet50 Explainer is starting",
+    "downloading": "Downloading the {name} weights (about 100 MB) into the torch hub cache, once.",
+    "reloads": "This page reloads itself every {seconds} s.",
     "no_image": "No image yet: upload a photo, paste one, take a webcam snapshot, or click an example.",
     "cannot_use": "Cannot use this image",
     "model_line": "<b>Model:</b> {model} · running on {device}",

@@ -183,6 +183,9 @@ STATIC = {
 
 # Texts computed on the server. Keys must be the same in every language (a test checks).
 SERVER = {
+    "starting": "# ResNet50 解释器正在启动",
+    "downloading": "正在把 {name} 权重（约 100 MB）下载到 torch hub 缓存，只需一次。",
+    "reloads": "本页每 {seconds} 秒自动刷新。",
     "not_an_image": "这个文件不是可读取的图片（可能是空文件、文档或改了扩展名的文件）。"
     "请上传 JPEG、PNG、WebP、GIF、BMP 或 TIFF 照片。",
     "bomb": "图片太大，无法处理（{detail}）。请缩小到 {limit:,} 像素以下。",

@@ -63,6 +63,7 @@ class BlocksTab:
             x="block",
             y="value",
             color="series",
+            colors_in_legend=[],  # no legend stub: Gradio 6.31 draws no entries; the HTML legend below does
             color_map=BLOCK_COLOURS,
             tooltip=["block", "series", "value"],
             height=360,

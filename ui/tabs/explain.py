@@ -17,7 +17,7 @@ from resnet.heatmaps import DEFAULT_METHOD, METHODS
 from resnet.panels import road_relies
 from resnet.report import build_report
 from resnet.teach import Head
-from ui.classes import Classifiers
+from ui.classes import Classifier, Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
 from ui.tabs.blocks import BlockChart, block_chart
 from ui.tabs.features import FeatureMaps, feature_maps
@@ -74,6 +74,7 @@ class PanelTexts:
 
     banner: str
     method: Any
+    any_class: Any
     contrast: Any
 
 
@@ -175,14 +176,18 @@ class ExplainTab:
         return PanelTexts(
             banner=weights_banner(self.explainer, language),
             method=gr.update(choices=method_choices(self.forward_seconds, language)),
+            any_class=gr.update(choices=self.class_choices(language)),
             contrast=gr.update(choices=self.class_choices(language, with_none=True)),
         )
 
     def class_choices(
-        self, language: str | None = None, with_none: bool = False, categories: list[str] | None = None
+        self, language: str | None = None, with_none: bool = False, classifier: Classifier | None = None
     ) -> list[tuple[str, int]]:
-        names = categories or self.classifiers.shared.names(language)
-        classes = [(f"{name} ({i})", i) for i, name in enumerate(names)]
+        """The class menu's entries in ``language``; a translated name keeps its English name
+        beside it, so either can be typed to search."""
+        classifier = classifier or self.classifiers.shared
+        names = zip(classifier.names(language), classifier.categories, strict=True)
+        classes = [(f"{name} ({i})" if name == en else f"{name} · {en} ({i})", i) for i, (name, en) in enumerate(names)]
         return [(say(language, "no_contrast"), NO_CONTRAST), *classes] if with_none else classes
 
     def analyze(
@@ -222,9 +227,11 @@ class ExplainTab:
             **vars(residual_story(explanation, names, language)),
             labels=classifier.labels(explanation, language),
             top5=gr.update(choices=top5, value=explanation.cam_class),
-            any_class=gr.update(choices=self.class_choices(language, categories=names), value=explanation.cam_class),
+            any_class=gr.update(
+                choices=self.class_choices(language, classifier=classifier), value=explanation.cam_class
+            ),
             contrast=gr.update(
-                choices=self.class_choices(language, with_none=True, categories=names), value=NO_CONTRAST
+                choices=self.class_choices(language, with_none=True, classifier=classifier), value=NO_CONTRAST
             ),
         )
 

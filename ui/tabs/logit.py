@@ -68,6 +68,7 @@ class LogitTab:
             x="channel",
             y="contribution",
             color="effect",
+            colors_in_legend=[],  # the HTML legend below names the colours
             color_map=LOGIT_COLOURS,
             sort="-y",
             height=280,

@@ -95,7 +95,13 @@ class TrustTab:
         self.sanity_gallery = gr.Gallery(label=text("sanity_gallery"), columns=7, format="png", height=240)
         self.sanity_text = gr.Markdown()
         self.curves_plot = gr.LinePlot(
-            x="fraction", y="probability", color="curve", height=260, label=text("curves_plot"), sort="x"
+            x="fraction",
+            y="probability",
+            color="curve",
+            colors_in_legend=[],  # the text under the chart names the colours
+            height=260,
+            label=text("curves_plot"),
+            sort="x",
         )
         self.curves_text = gr.Markdown()
         self.agreement_gallery = gr.Gallery(label=text("agreement_gallery"), columns=8, format="png", height=240)

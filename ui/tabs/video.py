@@ -92,7 +92,13 @@ class VideoTab:
                 self.video_status = gr.Markdown()
             self.video_cam = gr.Video(label=text("video_cam"), interactive=False, height=400)
         self.video_timeline = gr.LinePlot(
-            x="time_s", y="probability", color="class", height=260, label=text("video_timeline"), sort="x"
+            x="time_s",
+            y="probability",
+            color="class",
+            colors_in_legend=[],  # the HTML legend below names the classes
+            height=260,
+            label=text("video_timeline"),
+            sort="x",
         )
         self.video_legend = gr.HTML()  # Gradio 6.31 draws no legend entries for this chart
         self.video_frame = gr.Slider(0, 1, value=0, step=1, label=text("video_frame"), interactive=False)

@@ -74,13 +74,14 @@ class PageSession:
         self._run_chain(self.dependencies[index]["id"])
         return outputs
 
-    def trigger(self, name: str, event: str, **values: Any) -> list:
+    def trigger(self, name: str, event: str, on_update=None, **values: Any) -> list:
         """What the page does when component ``name`` fires ``event`` ("click", "input", ...),
-        after the visitor set ``values`` (by component name); returns the first event's outputs."""
+        after the visitor set ``values`` (by component name); returns the first event's outputs.
+        ``on_update()`` is called for each update a streaming handler sends before it finishes."""
         self.values.update({self.ids[key]: value for key, value in values.items()})
         target = [self.ids[name], event]
         index = next(i for i, d in enumerate(self.dependencies) if target in d["targets"])
-        outputs = self._run_one(index, {})
+        outputs = self._run_one(index, {}, on_update)
         self._run_chain(self.dependencies[index]["id"])
         return outputs
 
@@ -91,7 +92,7 @@ class PageSession:
                     self._run_one(i, {})
                     self._run_chain(d["id"])
 
-    def _run_one(self, index: int, values: dict) -> list:
+    def _run_one(self, index: int, values: dict, on_update=None) -> list:
         dependency = self.dependencies[index]
         data = []
         for component in dependency["inputs"]:
@@ -120,6 +121,8 @@ class PageSession:
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
+                if on_update and message.get("event_id") == event_id and message.get("msg") == "process_generating":
+                    on_update()
                 if message.get("event_id") != event_id or message.get("msg") != "process_completed":
                     if message.get("msg") == "unexpected_error":
                         raise EventFailed(message.get("message"))
