@@ -1,6 +1,8 @@
-"""ResNet50 explainer engine: weights, preprocessing, one-pass explanations, rendering.
+"""ResNet50 explainer engine: weights, preprocessing, one walk of the network (``network``),
+one-pass explanations, trust checks, lessons, lesions, the training race, rendering, the CLI.
 
-This package never imports gradio; ``app.py`` is the UI on top of it.
+This package never imports gradio and returns plain data; the page (``ui/``) and the command
+line (``python -m resnet``) are built on it. The module map is in ``docs/architecture.md``.
 """
 
 from .explain import STAGES, Explainer, Explanation, Prediction

@@ -1,6 +1,7 @@
 """Command line: ``python -m resnet explain IMAGE [IMAGE ...] --out DIR [options]``, and
 ``python -m resnet teach DATA_DIR --out HEAD.safetensors`` (new classes; ``explain --head``), and
-``python -m resnet video VIDEO [...] --out DIR`` (see ``video_cli``).
+``python -m resnet video VIDEO [...] --out DIR`` (see ``video_cli``), and
+``python -m resnet race --depths 20,56 --out DIR`` (plain against residual networks, see ``race_cli``).
 
 Per image NAME it writes ``NAME_cam.png`` (overlay with legend), ``NAME_<stage>.png``
 (feature-map grids), ``NAME.json`` (top-5, weights, explained class, ...) and ``NAME.npz``
@@ -8,7 +9,9 @@ Per image NAME it writes ``NAME_cam.png`` (overlay with legend), ``NAME_<stage>.
 with ``--stages`` ``cam_layer1``..``cam_layer4``; with ``--blocks`` ``block_ratio`` and
 ``block_cosine``, 16 float32 each in network order; with ``--sanity`` ``sanity_layers``,
 ``sanity_cams`` (6×224×224) and ``sanity_spearman`` (6); with ``--faithfulness``
-``deletion_curve`` and ``insertion_curve`` (K+1 each) and ``deletion_auc``, ``insertion_auc``).
+``deletion_curve`` and ``insertion_curve`` (K+1 each) and ``deletion_auc``, ``insertion_auc``;
+with ``--lesion`` ``lesion_blocks`` (16), ``lesion_logits`` and ``lesion_shortcut_logits`` (16×1000);
+with ``--gradients`` ``grad_names`` (17), ``grad_norms`` and ``grad_norms_plain`` (17)).
 Folders are walked; images go through the model in batches; ``summary.csv`` and
 ``summary.json`` list every image; a re-run skips images already done with the same options.
 A bad file is reported and skipped; the exit code is 1 if any image failed, 2 if nothing ran.
@@ -28,7 +31,10 @@ from tqdm import tqdm
 from . import render
 from .explain import PRECISIONS, Explainer, Explanation, find_class, upsample_cams
 from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
+from .lesions import gradient_along_depth, lesioned_logits
+from .network import block_names
 from .preprocess import load_image
+from .race_cli import add_race_parser, race_command
 from .report import build_report
 from .runs import IMAGE_SUFFIXES, collect_files, finished_record
 from .runtime import tune_allocator
@@ -78,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"also deletion and insertion curves ({CURVE_STEPS + 1} points) and their areas into .npz and .json",
     )
+    explain.add_argument(
+        "--lesion",
+        action="store_true",
+        help="also the logits with each block's residual branch, then its shortcut, removed (16×1000 each)",
+    )
+    explain.add_argument(
+        "--gradients",
+        action="store_true",
+        help="also the gradient norm of the class score at the stem and every block, with and without shortcuts",
+    )
     explain.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
     explain.add_argument("--no-resume", action="store_true", help="redo images an earlier run already finished")
     explain.add_argument(
@@ -90,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     taught.add_argument("--out", type=Path, required=True, help="the head file to write (.safetensors)")
     add_model_flags(taught)
     add_video_parser(commands, add_model_flags)
+    add_race_parser(commands)
     return parser
 
 
@@ -102,6 +119,7 @@ class Options:
         self.contrast = None if args.contrast is None else find_class(args.contrast, categories)
         self.stages, self.blocks = args.stages, args.blocks
         self.sanity, self.faithfulness = args.sanity, args.faithfulness
+        self.lesion, self.gradients = args.lesion, args.gradients
         self.head = None if args.head is None else str(args.head)
 
     def as_dict(self) -> dict:
@@ -114,6 +132,8 @@ class Options:
             "blocks": self.blocks,
             "sanity": self.sanity,
             "faithfulness": self.faithfulness,
+            "lesion": self.lesion,
+            "gradients": self.gradients,
             "head": self.head,
         }
 
@@ -155,11 +175,34 @@ def explain_chunk(
                 deletion_auc=np.array(curves.deletion_auc),
                 insertion_auc=np.array(curves.insertion_auc),
             )
+        arrays.update(residual_arrays(explainer, explanation, options))
+        names = {k: arrays.pop(k) for k in ("lesion_blocks", "grad_names") if k in arrays}
         arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+        arrays.update(names)
         if options.sanity:
             arrays["sanity_layers"] = np.array(SANITY_LAYERS)
         results.append((explanation, arrays))
     return results
+
+
+def residual_arrays(explainer: Explainer, explanation: Explanation, options: Options) -> dict:
+    """``--lesion`` and ``--gradients``: what the residual blocks and their shortcuts do for this image."""
+    arrays = {}
+    if options.lesion:
+        names = block_names(explainer.model)
+        rows = [{name: "residual"} for name in names] + [{name: "shortcut"} for name in names]
+        logits = lesioned_logits(explainer, explanation.input, rows)  # (32, K)
+        arrays.update(lesion_blocks=np.array(names), lesion_logits=logits[:16], lesion_shortcut_logits=logits[16:])
+    if options.gradients:
+        x, cam_class = explanation.input, explanation.cam_class
+        norms = gradient_along_depth(explainer, x, cam_class)
+        plain = gradient_along_depth(explainer, x, cam_class, shortcuts=False)
+        arrays.update(
+            grad_names=np.array([n for n, _ in norms]),
+            grad_norms=np.array([v for _, v in norms]),
+            grad_norms_plain=np.array([v for _, v in plain]),
+        )
+    return arrays
 
 
 def write_outputs(
@@ -344,5 +387,5 @@ def teach_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tune_allocator()
-    commands = {"explain": explain_command, "teach": teach_command, "video": video_command}
+    commands = {"explain": explain_command, "teach": teach_command, "video": video_command, "race": race_command}
     return commands[args.command](args)

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from .explain import Explainer, check_class, to_numpy
-from .network import STEM, head
+from .explain import Explainer, to_numpy
+from .network import STEM
 
 PRESET_KERNELS = {  # 3×3 kernels a reader can start from; applied to the grey-level crop
     "edges": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
@@ -153,24 +153,3 @@ def open_block(explainer: Explainer, x: np.ndarray, name: str) -> OpenBlock:
                 arrays = (to_numpy(t[0]) for t in (step.input, step.residual, step.shortcut, step.output))
                 return OpenBlock(name, *arrays, projection)
     raise ValueError(f"No block {name!r}; blocks are layer1.0 .. layer4.2.")
-
-
-def gradient_along_depth(explainer: Explainer, x: np.ndarray, cam_class: int) -> list[tuple[str, float]]:
-    """‖∂ logit[cam_class] / ∂ output‖ of the stem and of every block, in network order.
-
-    One backward pass from the class score (the model's parameters need no gradient); each block's
-    output keeps its gradient. Through the shortcuts the gradient reaches the stem without passing
-    through every block's layers.
-    """
-    outputs: list[tuple[str, torch.Tensor]] = []
-    with torch.enable_grad():
-        # The stem's output is a leaf: the backward stops there and touches no parameter.
-        for step in explainer.walk(torch.from_numpy(x)[None], leaf=STEM[-1]):
-            if step.is_block:
-                step.output.retain_grad()
-                outputs.append((step.name, step.output))
-            elif step.name == STEM[-1]:
-                outputs.append(("stem", step.output))
-        logits = head(explainer.model, outputs[-1][1])  # (1, K)
-        logits[0, check_class(cam_class, logits.shape[1])].backward()
-    return [(name, float(t.grad.float().norm())) for name, t in outputs]

@@ -60,6 +60,7 @@ def walk(
     autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
     branches: bool = False,
     leaf: str | None = None,
+    keep: dict[str, tuple] | None = None,
 ) -> Iterator[Step]:
     """Run the network body on ``x`` (B, 3, 224, 224) step by step, yielding each ``Step``.
 
@@ -69,6 +70,9 @@ def walk(
             the block's output is then ``relu(F(x) + shortcut(x))``, equal to ``block(x)``.
         leaf: the step whose output becomes a leaf that requires grad (under grad mode): a backward
             pass stops there, and the steps before it run without recording a graph.
+        keep: lesions, by block name: ``(residual, shortcut)`` weights, numbers or (B, 1, 1, 1)
+            tensors (one per batch row); that block outputs ``relu(residual·F(x) + shortcut·shortcut(x))``,
+            so ``(0, 1)`` removes its residual branch and ``(1, 0)`` its shortcut.
 
     Stop early by leaving the loop; the head (avgpool + fc) is ``head``.
     """
@@ -79,9 +83,13 @@ def walk(
             residual = shortcut = None
             if name == "relu":
                 out = nnf.relu(h)  # never in place: bn1's output stays what bn1 gave
-            elif stage != "stem" and branches:
+            elif stage != "stem" and (branches or (keep and name in keep)):
                 residual, shortcut = block_branches(module, h)
-                out = module.relu(residual + shortcut)
+                if keep and name in keep:
+                    weight_r, weight_s = keep[name]
+                    out = module.relu(weight_r * residual + weight_s * shortcut)
+                else:
+                    out = module.relu(residual + shortcut)
             else:
                 out = module(h)
         if name == leaf:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import socket
+import types
 from pathlib import Path
 
 import torch
+import torch.nn.functional as nnf
 
 from resnet.teach import Head
 
@@ -34,3 +36,43 @@ def reference_with_head(reference_model, head: Head) -> torch.nn.Module:
         model.fc.weight.copy_(torch.from_numpy(head.weight))
         model.fc.bias.copy_(torch.from_numpy(head.bias))
     return model.eval()
+
+
+def residual_branch(block, x):
+    """F(x) of a torchvision bottleneck, written out with torch.nn.functional's out-of-place ReLU."""
+    out = nnf.relu(block.bn1(block.conv1(x)))
+    out = nnf.relu(block.bn2(block.conv2(out)))
+    return block.bn3(block.conv3(out))
+
+
+def shortcut_branch(block, x):
+    return x if block.downsample is None else block.downsample(x)
+
+
+def with_lesions(reference_model, removed: dict[str, str]):
+    """A copy of torchvision's model whose named blocks lose their residual branch or their shortcut."""
+    model = copy.deepcopy(reference_model)
+    for name, what in removed.items():
+        stage, index = name.split(".")
+        block = getattr(model, stage)[int(index)]
+        if what == "residual":
+            block.forward = types.MethodType(lambda self, x: nnf.relu(shortcut_branch(self, x)), block)
+        else:
+            block.forward = types.MethodType(lambda self, x: nnf.relu(residual_branch(self, x)), block)
+    return model.eval()
+
+
+def block_gradients(model, x, cam_class):
+    """‖∂ logit / ∂ output‖ at the stem's output and every block's, by autograd with backward hooks."""
+    grads = {}
+    hooks = [model.maxpool.register_full_backward_hook(lambda m, gi, go: grads.__setitem__("stem", go[0]))]
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        for i, block in enumerate(getattr(model, stage)):
+            name = f"{stage}.{i}"
+            hooks.append(block.register_full_backward_hook(lambda m, gi, go, n=name: grads.__setitem__(n, go[0])))
+    try:
+        model(torch.from_numpy(x)[None].requires_grad_())[0, cam_class].backward()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return {name: float(g.norm()) for name, g in grads.items()}

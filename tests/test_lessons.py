@@ -11,6 +11,7 @@ import torch.nn.functional as nnf
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from resnet import lessons, load_image
+from resnet.lesions import gradient_along_depth
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_an_opened_block_adds_up_and_projects_where_the_shape_changes(explainer,
 
 
 def test_gradient_along_depth_equals_autograd_on_torchvisions_model(explainer, reference_model, x, photo):
-    norms = lessons.gradient_along_depth(explainer, x, photo.cam_class)
+    norms = gradient_along_depth(explainer, x, photo.cam_class)
     assert [n for n, _ in norms][:2] == ["stem", "layer1.0"] and len(norms) == 17
     model = reference_model
     grads = {}
@@ -161,7 +162,7 @@ def test_the_learn_tab_shows_the_models_own_numbers(learn, explainer, view, x):
         assert Image.open(path).format == "PNG"
     # The gradient chart is gradient_along_depth's numbers.
     chart = shown.gradient_plot["value"]
-    expected = lessons.gradient_along_depth(explainer, x, view.cam_class)
+    expected = gradient_along_depth(explainer, x, view.cam_class)
     assert list(chart["block"]) == [n for n, _ in expected]
     np.testing.assert_allclose(chart["norm"], [v for _, v in expected], rtol=1e-6)
     np.testing.assert_allclose(chart["log10_norm"], np.log10([v for _, v in expected]), rtol=1e-6)  # a log scale

@@ -17,6 +17,7 @@ import pandas as pd
 from resnet import lessons, render
 from resnet.architecture import Part, architecture
 from resnet.explain import Explainer, Explanation
+from resnet.lesions import gradient_along_depth
 from resnet.network import block_names
 from resnet.panels import residual_summary
 from ui.classes import Classifiers
@@ -220,7 +221,7 @@ class LearnTab:
         x = view.explanation.input
         stem = lessons.stem(self.explainer, x)
         classifier = self.classifiers.of(view.head)  # the class score may be a taught class's
-        norms = lessons.gradient_along_depth(classifier.explainer, x, view.cam_class)
+        norms = gradient_along_depth(classifier.explainer, x, view.cam_class)
         values = np.array([v for _, v in norms])
         plot = gr.update(
             value=pd.DataFrame(
