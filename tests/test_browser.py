@@ -351,6 +351,19 @@ def test_learn_tab_lessons_follow_the_photo_and_the_controls(page):
     page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)
 
 
+def test_residual_lab_removes_blocks_and_follows_the_gradient(page):
+    page.locator("img[src*='chelsea']").first.click()
+    expect_explained(page)
+    open_tab(page, EN["tab_lab"])
+    expect(page.get_by_text(re.compile(r"Cost here: 97 forward passes"))).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"Training error at the end: plain-20"))).to_be_visible()
+    page.get_by_role("button", name=EN["lesion_button"]).click()
+    expect(page.get_by_text(re.compile(r"stays the top-1 for \d+ of 16 blocks"))).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name=EN["flow_button"]).click()
+    expect(page.get_by_text(re.compile(r"the gradient's norm changes by"))).to_be_visible(timeout=WAIT_MS)
+    page.screenshot(path=str(ARTIFACTS / "lab.png"), full_page=True)
+
+
 def test_video_tab_explains_an_uploaded_clip_and_opens_a_frame(page, tmp_path):
     clip = write_clip(tmp_path / "walk.mp4", seconds=2.0, fps=10)
     open_tab(page, EN["tab_video"])

@@ -37,7 +37,7 @@ WRAPPED |= {
     "block_lesson",
 }
 WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion", "explain_video", "open_frame"}
-WRAPPED |= {"explain_edited"}
+WRAPPED |= {"explain_edited", "lesion_panel", "flow_panel"}
 
 
 def round_trip(value):
@@ -134,6 +134,9 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
     paint = np.zeros((448, 448, 4), np.uint8)
     paint[:100, :100] = 255
     assert call["explain_edited"](view, {"layers": [paint]}, "blur", "en").whatif_text
+    lesioned = call["lesion_panel"](view, "en", progress=progress)
+    assert lesioned.lesion_text and len(pickle.dumps(lesioned.view)) < 1_000_000
+    assert call["flow_panel"](lesioned.view, "en").view.lab.keys() == {"lesions", "gradients"}
 
 
 def test_slow_methods_ask_for_longer_gpu_slots(zero, photos):

@@ -21,6 +21,7 @@ from ui.shared import Shared
 from ui.tabs.blocks import BlocksTab
 from ui.tabs.explain import ExplainTab
 from ui.tabs.features import FeaturesTab
+from ui.tabs.lab import LabTab
 from ui.tabs.learn import LearnTab
 from ui.tabs.live import LiveTab
 from ui.tabs.logit import LogitTab
@@ -41,7 +42,7 @@ GROUPS = (
     ("inside", "group_inside", ("features", "stages", "blocks", "logit")),
     ("test", "group_test", ("trust", "whatif")),
     ("motion", "group_motion", ("live", "video")),
-    ("learn_teach", "group_learn", ("learn", "teach")),
+    ("learn_teach", "group_learn", ("learn", "lab", "teach")),
 )
 CSS = (
     ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
@@ -67,6 +68,7 @@ class Tabs:
         self.video = VideoTab(explainer, files, classifiers)
         self.learn = LearnTab(explainer, files, classifiers)
         self.teach = TeachTab(explainer, files, classifiers)
+        self.lab = LabTab(self.explain, forward_seconds)
 
 
 def build_demo(
@@ -126,7 +128,7 @@ def _wire(demo: gr.Blocks, shared: Shared, tabs: Tabs, places: dict, concurrency
     inside = {name: getattr(tabs, name) for name in ("features", "stages", "blocks", "logit", "learn")}
     explain.wire(shared, inside)
     tabs.api.wire(shared, explain, concurrency)
-    for tab in (tabs.features, tabs.blocks, tabs.whatif, tabs.video, tabs.learn, tabs.teach):
+    for tab in (tabs.features, tabs.blocks, tabs.whatif, tabs.video, tabs.learn, tabs.lab, tabs.teach):
         tab.wire(shared)
     tabs.trust.wire(shared, explain)
     tabs.live.wire(shared, concurrency)

@@ -28,6 +28,7 @@ class View:
     stage_grids: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (h, w) Grad-CAMs for cam_class/contrast
     road: float | None = None  # faithfulness of `cam`, once asked for
     head: Head | None = None  # the visitor's taught head whose classes are explained (None: ImageNet's)
+    lab: dict | None = None  # the residual lab's numbers for cam_class, once run (JSON-ready, a few KB)
 
 
 def require(view: View | None, language: str | None) -> View:

@@ -146,6 +146,29 @@ STATIC = {
     "video_frame_heatmap": "That frame's Grad-CAM",
     "video_frame_labels": "That frame's top-5",
     "video_analyse": "Analyse this frame in full (Explain panel)",
+    "tab_lab": "Residual lab",
+    "lab_intro": (
+        "**Why shortcuts work.** Each residual block computes relu(F(x) + x): the shortcut carries x, and the "
+        "gradient with it, straight past the block's layers. Three experiments on your photo and in a training "
+        "race show what that buys: remove parts of the network and see what survives, follow the gradient of "
+        "the class score with and without shortcuts, and train plain and residual networks from scratch."
+    ),
+    "lesion_button": "Remove blocks (lesions)",
+    "lesion_plot": "The class's probability with one block's F(x) removed (relu(x)) or its shortcut removed (relu(F(x)))",
+    "lesion_curve": "…with k random residual branches removed at once (mean ± σ over 8 draws)",
+    "flow_button": "Gradient with and without shortcuts (2 backward passes)",
+    "flow_plot": "log₁₀ ‖gradient of the class score‖ at each block's output",
+    "race_caption": (
+        "**The training race** (He et al., CVPR 2016, Fig. 1): CIFAR-style networks (3 stages of n basic blocks, "
+        "16/32/64 channels, depth 6n + 2) trained from scratch on scikit-learn's handwritten digits, plain and "
+        "residual, 20 and 56 layers deep, the same weights at the start and the same batches. The deeper *plain* "
+        "network trains worse than the shallower one; the deeper ResNet does not. The curves below are the mean "
+        "of three seeds (`python -m resnet race --depths 20,56 --epochs 15 --seed 0,1,2`)."
+    ),
+    "race_plot": "Training error by epoch (mean of 3 seeds)",
+    "race_button": "Run a short race here (about a minute)",
+    "race_stop": "Stop",
+    "race_live_plot": "Your race: training error by epoch",
     "tab_teach": "Teach",
     "teach_intro": (
         "Teach ResNet50 classes of your own, the way practitioners start (transfer learning): the network stays "
@@ -213,6 +236,23 @@ SERVER = {
     "starting": "# ResNet50 Explainer is starting",
     "downloading": "Downloading the {name} weights (about 100 MB) into the torch hub cache, once.",
     "reloads": "This page reloads itself every {seconds} s.",
+    "lab_cost": "Cost here: {forwards} forward passes (≈ {seconds:.0f} s), batched.",
+    "lesion_running": "Removing blocks: {forwards} lesions",
+    "lesion_done": "**{name}** has probability {intact:.1%} in the intact network. Without one residual branch "
+    "(the block passes relu(x) on) it stays the top-1 for {residual_kept} of 16 blocks (mean probability "
+    "{residual_mean:.1%}); without one shortcut (relu(F(x))) for {shortcut_kept} of 16 (mean {shortcut_mean:.1%}). "
+    "With 8 random residual branches gone at once: {eight:.1%} on average. A residual network behaves like an "
+    "ensemble of shallower paths (Veit et al., NeurIPS 2016): a shortcut is on every path through its block.",
+    "lesion_y": "p({name})",
+    "lesion_curve_x": "residual branches removed at once",
+    "flow_done": "From the last block back to the stem the gradient's norm changes by ×{residual:.2g} with the "
+    "shortcuts and by ×{plain:.2g} without them. Without shortcuts the same weights compute another function "
+    "(each block outputs relu(F(x))), so this shows what the shortcuts carry, not how a plain network would have "
+    "trained.",
+    "race_starting": "Training four networks from scratch, about {seconds} s…",
+    "race_running": "Training {model}",
+    "race_status": "{model}, epoch {epoch}: training error {error:.1%}",
+    "race_summary": "Training error at the end: {errors}.",
     "no_image": "No image yet: upload a photo, paste one, take a webcam snapshot, or click an example.",
     "cannot_use": "Cannot use this image",
     "model_line": "<b>Model:</b> {model} · running on {device}",

@@ -126,7 +126,28 @@ STATIC = {
     "video_frame_heatmap": "该帧的 Grad-CAM",
     "video_frame_labels": "该帧的前 5 名",
     "video_analyse": "完整分析这一帧（解释面板）",
-    "tab_teach": "教它新的类别",
+    "tab_lab": "残差实验",
+    "lab_intro": (
+        "**捷径为什么有效。** 每个残差块计算 relu(F(x) + x)：捷径把 x（以及梯度）直接带过该块的各层。"
+        "三个实验在你的照片上和一场训练赛跑中展示它带来了什么：去掉网络的一部分看看还剩什么，"
+        "沿深度追踪有无捷径时类别分数的梯度，以及从零开始训练普通网络和残差网络。"
+    ),
+    "lesion_button": "移除残差块（损伤实验）",
+    "lesion_plot": "去掉某个块的 F(x)（relu(x)）或其捷径（relu(F(x))）后该类别的概率",
+    "lesion_curve": "……同时随机去掉 k 个残差分支（8 次抽样的均值 ± σ）",
+    "flow_button": "有无捷径时的梯度（2 次反向传播）",
+    "flow_plot": "每个块输出处类别分数梯度范数的 log₁₀",
+    "race_caption": (
+        "**训练赛跑**（He 等，CVPR 2016，图 1）：CIFAR 式网络（3 个阶段，每阶段 n 个基本块，16/32/64 个通道，"
+        "深度 6n + 2）在 scikit-learn 的手写数字上从零训练，普通网络与残差网络各两种深度（20 层和 56 层），"
+        "初始权重和批次都相同。更深的*普通*网络训练得比浅的差；更深的 ResNet 则不会。下面的曲线是三个随机种子的均值"
+        "（`python -m resnet race --depths 20,56 --epochs 15 --seed 0,1,2`）。"
+    ),
+    "race_plot": "各轮的训练误差（3 个种子的均值）",
+    "race_button": "在这里跑一场短赛（约一分钟）",
+    "race_stop": "停止",
+    "race_live_plot": "你的赛跑：各轮的训练误差",
+    "tab_teach": "教新类别",
     "teach_intro": (
         "像实践者那样先做迁移学习，教 ResNet50 认识你自己的类别：网络保持冻结，每张照片（及其镜像）变成 2048 个池化后的 "
         "layer4 特征，再在几秒内拟合一个线性头（逻辑回归）。给类别起名、添加照片（上传或摄像头），为 2 到 10 个类别重复"
@@ -183,6 +204,21 @@ STATIC = {
 
 # Texts computed on the server. Keys must be the same in every language (a test checks).
 SERVER = {
+    "lab_cost": "本机成本：{forwards} 次前向计算（约 {seconds:.0f} 秒），批量进行。",
+    "lesion_running": "正在移除残差块：{forwards} 次损伤",
+    "lesion_done": "完整网络中 **{name}** 的概率为 {intact:.1%}。去掉一个残差分支（该块传出 relu(x)）时，16 个块中有 "
+    "{residual_kept} 个仍保持第一名（平均概率 {residual_mean:.1%}）；去掉一条捷径（relu(F(x))）时为 {shortcut_kept} 个"
+    "（平均 {shortcut_mean:.1%}）。同时随机去掉 8 个残差分支：平均 {eight:.1%}。残差网络就像许多较浅路径的集成"
+    "（Veit 等，NeurIPS 2016）：捷径位于经过其所在块的每条路径上。",
+    "lesion_y": "p({name})",
+    "lesion_curve_x": "同时去掉的残差分支数",
+    "flow_done": "从最后一个块回到 stem，梯度范数在有捷径时变化 ×{residual:.2g}，没有捷径时变化 ×{plain:.2g}。"
+    "没有捷径时同样的权重计算的是另一个函数（每个块输出 relu(F(x))），所以这里显示的是捷径传递了什么，"
+    "而不是普通网络本会如何训练。",
+    "race_starting": "正在从零训练四个网络，约 {seconds} 秒……",
+    "race_running": "正在训练 {model}",
+    "race_status": "{model}，第 {epoch} 轮：训练误差 {error:.1%}",
+    "race_summary": "最后的训练误差：{errors}。",
     "starting": "# ResNet50 解释器正在启动",
     "downloading": "正在把 {name} 权重（约 100 MB）下载到 torch hub 缓存，只需一次。",
     "reloads": "本页每 {seconds} 秒自动刷新。",

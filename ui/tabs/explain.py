@@ -275,7 +275,7 @@ class ExplainTab:
         progress(0, desc=say(language, "road_running"))
         road = self.classifiers.of(view.head).heatmaps.road(view.explanation.input, view.cam, view.cam_class)
         view = replace(view, road=road)
-        return Faithfulness(view, road_text(road, language), self._write_report(view, language))
+        return Faithfulness(view, road_text(road, language), self.write_report(view, language))
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -295,10 +295,10 @@ class ExplainTab:
             view=view,
             heatmap=self.files.png(picture),
             faith="",
-            report=self._write_report(view, language, parts),
+            report=self.write_report(view, language, parts),
         )
 
-    def _write_report(self, view: View, language: str | None, parts=None) -> str:
+    def write_report(self, view: View, language: str | None, parts=None) -> str:
         """Write the JSON report of what is shown (class names in English, and in the page's language)."""
         classifier = self.classifiers.of(view.head)
         explainer = classifier.explainer
@@ -311,6 +311,8 @@ class ExplainTab:
             logit_parts=parts or explainer.logit_parts(view.explanation, view.cam_class),
             road=view.road,
         )
+        if view.lab:
+            report["residual_lab"] = view.lab
         return self.files.json(classifier.localise_report(report, language))
 
 
