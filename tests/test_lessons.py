@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as nnf
+from helpers import block_gradients
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from resnet import lessons, load_image
@@ -114,22 +115,9 @@ def test_an_opened_block_adds_up_and_projects_where_the_shape_changes(explainer,
 def test_gradient_along_depth_equals_autograd_on_torchvisions_model(explainer, reference_model, x, photo):
     norms = gradient_along_depth(explainer, x, photo.cam_class)
     assert [n for n, _ in norms][:2] == ["stem", "layer1.0"] and len(norms) == 17
-    model = reference_model
-    grads = {}
-    hooks = [model.maxpool.register_full_backward_hook(lambda m, gi, go: grads.__setitem__("stem", go[0]))]
-    for stage in ("layer1", "layer2", "layer3", "layer4"):
-        for i, block in enumerate(getattr(model, stage)):
-            name = f"{stage}.{i}"
-            hooks.append(block.register_full_backward_hook(lambda m, gi, go, n=name: grads.__setitem__(n, go[0])))
-    try:
-        inp = torch.from_numpy(x)[None].requires_grad_()
-        model(inp)[0, photo.cam_class].backward()
-    finally:
-        for hook in hooks:
-            hook.remove()
-        model.zero_grad(set_to_none=True)
+    expected = block_gradients(copy.deepcopy(reference_model), x, photo.cam_class)
     for name, norm in norms:
-        assert norm == pytest.approx(float(grads[name].norm()), rel=1e-4), name
+        assert norm == pytest.approx(expected[name], rel=1e-4), name
     assert explainer.model.fc.weight.grad is None  # the shared model got no gradient
 
 
