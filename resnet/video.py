@@ -113,7 +113,9 @@ class VideoReader:
             kinds = sorted({s.type for s in container.streams}) or ["nothing"]
             raise VideoError("no_video", streams=", ".join(kinds))
         stream = container.streams.video[0]
-        codec = stream.codec_context.name if stream.codec_context else "unknown"
+        if stream.codec_context is None:  # a codec FFmpeg does not know: no decoder, no context
+            raise VideoError("undecodable", codec="unknown", detail="FFmpeg has no decoder for it")
+        codec = stream.codec_context.name
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > self.limits.frame_pixels:
             raise VideoError("frames_too_large", width=width, height=height, limit=self.limits.frame_pixels)

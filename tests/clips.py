@@ -63,3 +63,13 @@ def decoded_frames(path: Path) -> list[np.ndarray]:
     """Every frame as the decoder gives it, ``frame.to_ndarray(format="rgb24")``, not turned."""
     with av.open(str(path)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def write_unknown_codec(path: Path) -> Path:
+    """An AVI whose video stream names a codec FFmpeg does not know (its FourCC changed to QQQQ)."""
+    clip = write_clip(path.with_suffix(".tmp.avi"), codec="mpeg4", size=(64, 48), seconds=0.5, fps=8)
+    data = clip.read_bytes()
+    assert data.count(b"FMP4") >= 1, "the MPEG-4 encoder's FourCC was not found"
+    path.write_bytes(data.replace(b"FMP4", b"QQQQ"))
+    clip.unlink()
+    return path

@@ -10,7 +10,7 @@ import sys
 import av
 import numpy as np
 import pytest
-from clips import decoded_frames, write_audio_only, write_clip
+from clips import decoded_frames, write_audio_only, write_clip, write_unknown_codec
 from PIL import Image
 
 from resnet import load_image
@@ -125,6 +125,7 @@ def test_bad_files_get_clear_errors(tmp_path, clip):
         (clip, Limits(seconds=1.0), "too_long"),
         (clip, Limits(bytes=1000), "too_big"),
         (clip, Limits(frame_pixels=100 * 100), "frames_too_large"),
+        (write_unknown_codec(tmp_path / "odd.avi"), Limits(), "undecodable"),  # once an AttributeError
     ]
     for path, limits, code in cases:
         with pytest.raises(VideoError) as caught:
@@ -207,8 +208,10 @@ def test_video_cli_contract(tmp_path, clip, checkpoint, explainer):
     assert again.returncode == 1
     assert f"{clip}: already done" in again.stderr
     assert (out / f"{clip.stem}_cam.mp4").stat().st_mtime_ns == before
-    # Nothing usable: exit 2.
-    assert run_cli("video", str(bad), "--out", str(out), "--weights", str(checkpoint)).returncode == 2
+    # Nothing usable: exit 2, with a sentence for each clip (a codec FFmpeg does not know included).
+    odd = write_unknown_codec(tmp_path / "odd.avi")
+    failed = run_cli("video", str(bad), str(odd), "--out", str(out), "--weights", str(checkpoint))
+    assert failed.returncode == 2 and "cannot be decoded" in failed.stderr and "Traceback" not in failed.stderr
 
 
 def test_the_timeline_shows_every_frames_top1_first():

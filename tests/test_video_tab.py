@@ -9,7 +9,7 @@ import av
 import gradio as gr
 import numpy as np
 import pytest
-from clips import write_audio_only, write_clip
+from clips import write_audio_only, write_clip, write_unknown_codec
 from gradio_client import Client, handle_file
 from page_session import EventFailed, PageSession
 from PIL import Image
@@ -95,6 +95,7 @@ def test_unusable_files_get_a_clear_message(tab, tmp_path):
         (str(notes), "cannot be read as a video"),
         (str(write_audio_only(tmp_path / "song.m4a")), r"no video track \(only audio\)"),
         (str(write_clip(tmp_path / "long.mp4", seconds=61, fps=2, size=(64, 48))), "over the limit of 60 s"),
+        (str(write_unknown_codec(tmp_path / "odd.avi")), "cannot be decoded"),
     ]
     for path, message in cases:
         with pytest.raises(gr.Error, match=message):
