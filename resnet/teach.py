@@ -232,19 +232,48 @@ def save_head(head: Head, path: str | Path) -> None:
 
 
 def load_head(path: str | Path) -> Head:
-    """A head file written by ``save_head`` (or by hand with the same keys); clear errors otherwise."""
+    """A head file written by ``save_head`` (or by hand with the same keys); a ``ValueError`` whose
+    sentence says what is wrong otherwise (never the file's path: on a server it means nothing)."""
     from safetensors import safe_open
 
+    if Path(path).stat().st_size > MAX_HEAD_BYTES:
+        raise ValueError(f"{_NOT_A_HEAD} It is over {MAX_HEAD_BYTES // 2**10} KB; a head of 10 classes is 80 KB.")
     try:
         with safe_open(str(path), framework="numpy") as file:
             metadata = file.metadata() or {}
             weight, bias = file.get_tensor("weight"), file.get_tensor("bias")
         classes = json.loads(metadata["classes"])
         backbone = metadata["backbone_sha256"]
-    except Exception as err:  # safetensors raises its own error types; a missing key is a KeyError
+    except Exception:  # safetensors raises its own error types; a missing key is a KeyError
+        raise ValueError(f"{_NOT_A_HEAD} It is not one, or it is damaged.") from None
+    return Head(*_checked_head(weight, bias, classes, backbone))
+
+
+MAX_HEAD_BYTES = 2**20  # a head file's size limit (10 classes: 80 KB of weights)
+_NOT_A_HEAD = (
+    "This is not a head file made by the Teach tab or python -m resnet teach (safetensors with weight, "
+    "bias, and classes and backbone_sha256 metadata)."
+)
+
+
+def _checked_head(weight: np.ndarray, bias: np.ndarray, classes, backbone) -> tuple:
+    """The head's parts if they make a head the Teach tab could have made; a ValueError otherwise."""
+    names_ok = isinstance(classes, list) and all(isinstance(c, str) and c.strip() and len(c) <= 60 for c in classes)
+    if not names_ok or not MIN_CLASSES <= len(classes) <= MAX_CLASSES or len(set(classes)) != len(classes):
         raise ValueError(
-            f"{path} is not a head file (safetensors with weight, bias, and classes and backbone_sha256 metadata): {err}"
-        ) from None
+            f"{_NOT_A_HEAD} Its classes must be a list of {MIN_CLASSES} to {MAX_CLASSES} different names "
+            "(up to 60 characters each)."
+        )
+    if not (isinstance(backbone, str) and len(backbone) == 64 and all(ch in "0123456789abcdef" for ch in backbone)):
+        raise ValueError(f"{_NOT_A_HEAD} Its backbone_sha256 is not a sha256 in hex.")
     if weight.shape != (len(classes), FEATURES) or bias.shape != (len(classes),):
-        raise ValueError(f"{path}: weight {weight.shape} and bias {bias.shape} do not fit {len(classes)} classes.")
-    return Head(weight.astype(np.float32), bias.astype(np.float32), [str(c) for c in classes], str(backbone))
+        raise ValueError(
+            f"A head of {len(classes)} classes needs weight ({len(classes)}, {FEATURES}) and bias "
+            f"({len(classes)},); this file has {weight.shape} and {bias.shape}. Teach the head again."
+        )
+    if weight.dtype.kind != "f" or bias.dtype.kind != "f":
+        raise ValueError(f"The head's weights must be floating-point numbers; they are {weight.dtype}. Teach it again.")
+    weight, bias = weight.astype(np.float32), bias.astype(np.float32)
+    if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
+        raise ValueError("The head's weights include infinities or NaN (not-a-number). Teach the head again.")
+    return weight, bias, list(classes), backbone
