@@ -8,7 +8,8 @@ overlay, encode H.264) at every batch size, and the live webcam handler (``bench
 one 640×480 frame at a time, its overlay PNG-encoded) right after each, for as long. The two
 alternate for R rounds, so a busy spell of a shared machine hits both; the ratio reported is the
 median of the rounds' ratios (video frames/s over live frames/s: above 1, batching and streaming
-pay).
+pay). ``x_in_process`` compares the app's path, FFmpeg in worker processes (``resnet.contained``),
+with the same path decoding and encoding in this process, alternated in the same rounds.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ from bench_live import live_rate
 from clips import write_clip
 
 from resnet import Explainer, load_weights
+from resnet.contained import ContainedReader, ContainedWriter
 from resnet.runtime import tune_allocator
 from resnet.video import OverlayWriter, VideoReader, explain_frames, overlay_frame
 
 
-def video_rate(explainer: Explainer, clip: Path, out: Path, batch_size: int) -> dict:
-    """Every frame of ``clip`` decoded, explained in batches, drawn and encoded: frames/s."""
+def video_rate(explainer: Explainer, clip: Path, out: Path, batch_size: int, contained: bool = True) -> dict:
+    """Every frame of ``clip`` decoded, explained in batches, drawn and encoded: frames/s. With
+    ``contained`` (the app's path) FFmpeg runs in worker processes, else in this one."""
     start = time.perf_counter()
-    reader = VideoReader(clip)
-    with OverlayWriter(out, reader.info.fps) as writer:
+    reader = ContainedReader(clip) if contained else VideoReader(clip)
+    with (ContainedWriter if contained else OverlayWriter)(out, reader.info.fps) as writer:
         for explained in explain_frames(reader.frames(0), explainer, batch_size=batch_size):
             writer.write(overlay_frame(explained))
     seconds = time.perf_counter() - start
@@ -59,15 +62,18 @@ def main() -> None:
         clip = write_clip(Path(folder) / "clip.mp4", size=(640, 480), seconds=args.seconds, fps=10)
         rows = {}
         for size in (int(b) for b in args.batch_sizes.split(",")):
-            video, live = [], []
+            video, here, live = [], [], []
             for _ in range(args.rounds):
                 result = video_rate(explainer, clip, Path(folder) / f"out{size}.mp4", size)
                 video.append(result["fps"])
+                here.append(video_rate(explainer, clip, Path(folder) / f"in{size}.mp4", size, contained=False)["fps"])
                 live.append(live_rate(explainer, result["seconds"])["fps"])
             rows[f"batch{size}"] = {
                 "video_fps": round(statistics.median(video), 2),
+                "in_process_fps": round(statistics.median(here), 2),
                 "live_fps": round(statistics.median(live), 2),
                 "x_live": round(statistics.median(v / lv for v, lv in zip(video, live, strict=True)), 2),
+                "x_in_process": round(statistics.median(v / h for v, h in zip(video, here, strict=True)), 2),
                 "frames": result["frames"],
             }
     print(json.dumps(rows, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in rows.items()))

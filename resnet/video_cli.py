@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .contained import ContainedReader, ContainedWriter
 from .explain import Explainer
 from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .runs import collect_files, finished_record
@@ -26,9 +27,7 @@ from .video import (
     MAX_SECONDS,
     VIDEO_SUFFIXES,
     Limits,
-    OverlayWriter,
     VideoError,
-    VideoReader,
     explain_frames,
     overlay_frame,
     sampling_rate,
@@ -57,13 +56,20 @@ def add_video_parser(commands, add_model_flags) -> None:
 
 
 def explain_video(
-    reader: VideoReader, stem: str, out: Path, explainer: Explainer, heatmaps: Heatmaps, args, options: dict, progress
+    reader: ContainedReader,
+    stem: str,
+    out: Path,
+    explainer: Explainer,
+    heatmaps: Heatmaps,
+    args,
+    options: dict,
+    progress,
 ) -> dict:
     """Explain one opened clip into its four files; return its record (raises VideoError)."""
     path = reader.path
     rate = sampling_rate(reader.info, args.fps)
     rows, logits = [], []
-    with OverlayWriter(out / f"{stem}_cam.mp4", rate) as writer:
+    with ContainedWriter(out / f"{stem}_cam.mp4", rate) as writer:
         for explained in explain_frames(
             reader.frames(args.fps), explainer, heatmaps, options["method"], args.batch_size
         ):
@@ -129,7 +135,7 @@ def video_command(args: argparse.Namespace) -> int:
             done += 1
             continue
         try:
-            reader = VideoReader(path, Limits(seconds=args.max_seconds))
+            reader = ContainedReader(path, Limits(seconds=args.max_seconds))
             total = reader.expected_frames(args.fps)
             with tqdm(total=total, unit="frame", desc=path.name, file=sys.stderr, disable=None) as progress:
                 record = explain_video(reader, stem, args.out, explainer, heatmaps, args, options, progress)

@@ -292,6 +292,8 @@ SERVER = {
     "unreadable": "这个文件无法作为视频读取：可能已损坏、被截断或不是视频（{detail}）。请上传 MP4、WebM、MOV 或 AVI 视频。",
     "no_video": "这个文件没有视频轨道（只有 {streams}）。请上传带画面的视频。",
     "undecodable": "无法解码这段视频的 {codec} 编码（{detail}）。请重新导出为 H.264 MP4 后上传。",
+    "crashed": "视频解码器在处理这段视频时停止了工作（{detail}）；视频可能已损坏。请重新导出为 H.264 MP4 后上传。",
+    "stalled": "解码这段视频 {seconds:.0f} 秒没有任何进展，已被停止。请重新导出为 H.264 MP4 后上传。",
     "empty": "这段视频没有可以解码的帧。",
     "too_long": "视频长 {seconds:.1f} 秒，超过了 {limit:.0f} 秒的上限。请剪短后重新上传。",
     "too_big": "文件大小 {mb:.1f} MB，超过了 {limit_mb:.0f} MB 的上限。请剪短或压缩视频。",

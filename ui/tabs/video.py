@@ -7,6 +7,7 @@ clip (``VideoRun``); opening a frame decodes it again from the uploaded file.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +18,12 @@ import pandas as pd
 from PIL import Image
 
 from resnet import Explainer, render, video
+from resnet.contained import ContainedReader, ContainedWriter
 from resnet.heatmaps import DEFAULT_METHOD
 from resnet.teach import Head
 from resnet.video import (
     BATCH_SIZE,
-    OverlayWriter,
     VideoError,
-    VideoReader,
     explain_frames,
     overlay_frame,
     sampling_rate,
@@ -132,13 +132,13 @@ class VideoTab:
         opened = [self.video_run, self.video_frame]
         shared.event(self.video_frame.release, self.open_frame, opened, VideoFrame, self, gpu=True)
 
-    def _reader(self, path: str | None, language) -> VideoReader:
+    def _reader(self, path: str | None, language) -> ContainedReader:
         if path is None:
             raise gr.Error(say(language, "video_none"))
         try:
-            return VideoReader(path)
+            return ContainedReader(path)  # FFmpeg runs in a limited worker process
         except VideoError as err:
-            raise gr.Error(say(language, err.code, **err.params), title=say(language, "video_cannot_use")) from None
+            raise _message(err, language) from None
         except OSError:
             raise gr.Error(say(language, "video_gone")) from None
 
@@ -165,7 +165,7 @@ class VideoTab:
         out = self.files.new_path(".mp4", prefix="resnet50-video-")
         start = time.perf_counter()
         progress(0, desc=say(language, "video_starting", frames=total or "?", fps=rate))
-        with OverlayWriter(out, rate) as writer:
+        with ContainedWriter(out, rate) as writer, _said(language):
             frames = explain_frames(reader.frames(fps), classifier.explainer, batch_size=BATCH_SIZE)
             for done, explained in enumerate(frames, 1):
                 first = first or explained.explanation
@@ -253,8 +253,24 @@ class VideoTab:
         reader = self._reader(run.path, language)
         try:
             return reader.frame_at(run.pts[position], run.frame_index[position])
-        except VideoError:
-            raise gr.Error(say(language, "video_gone")) from None
+        except VideoError as err:  # the upload may have left the cache, or the decoder failed
+            raise (
+                _message(err, language) if err.code in ("crashed", "stalled") else gr.Error(say(language, "video_gone"))
+            ) from None
+
+
+def _message(err: VideoError, language) -> gr.Error:
+    """A VideoError as the page shows it: its sentence in the page's language."""
+    return gr.Error(say(language, err.code, **err.params), title=say(language, "video_cannot_use"))
+
+
+@contextlib.contextmanager
+def _said(language):
+    """A VideoError raised while a clip streams (a decoder that crashed or hung) in the page's language."""
+    try:
+        yield
+    except VideoError as err:
+        raise _message(err, language) from None
 
 
 def _status(status: str) -> VideoAnalysis:

@@ -1,0 +1,87 @@
+"""FFmpeg in worker processes: the same frames as in-process decoding, and a decoder that crashes
+or hangs ends its clip with a message while the server goes on."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import av
+import numpy as np
+import pytest
+from clips import write_clip
+from gradio_client import Client, handle_file
+from page_session import EventFailed, PageSession
+from PIL import Image
+
+import resnet.contained as contained
+from resnet.clipfile import VideoError, VideoReader
+from resnet.contained import ContainedReader, ContainedWriter
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return write_clip(tmp_path_factory.mktemp("contained") / "clip.mp4", seconds=2.0, fps=10, size=(160, 120))
+
+
+@pytest.fixture
+def fault(monkeypatch):
+    """Set the reading worker's fault for one test ("segv:N", "stall:N")."""
+    return lambda value: monkeypatch.setattr(contained, "TEST_FAULT", value)
+
+
+def workers() -> int:
+    found = subprocess.run(["pgrep", "-f", "resnet.contained"], capture_output=True, text=True)
+    return len(found.stdout.split())
+
+
+def test_a_worker_decodes_and_encodes_what_the_server_would(clip, tmp_path):
+    reader, here = ContainedReader(clip), VideoReader(clip)
+    assert reader.info == here.info and reader.expected_frames(5) == here.expected_frames(5)
+    frames, expected = list(reader.frames(5)), list(here.frames(5))
+    assert [(f.index, f.pts, f.time_s) for f in frames] == [(f.index, f.pts, f.time_s) for f in expected]
+    assert all(np.array_equal(f.image, e.image) for f, e in zip(frames, expected, strict=True))
+    assert np.array_equal(reader.frame_at(frames[3].pts, frames[3].index), expected[3].image)
+    out = tmp_path / "out.mp4"
+    with ContainedWriter(out, 5) as writer:
+        for frame in frames:
+            writer.write(Image.fromarray(frame.image))
+    assert writer.frames == len(frames)
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(video=0)) == len(frames)
+    assert workers() == 0  # every worker has left
+
+
+def test_a_crashed_or_hung_decoder_ends_its_clip_and_the_next_one_works(clip, fault):
+    fault("segv:2")
+    with pytest.raises(VideoError, match=r"stopped working on this clip \(signal SIGSEGV\)") as crashed:
+        list(ContainedReader(clip).frames(5))
+    assert crashed.value.code == "crashed"
+    fault("stall:2")
+    start = time.monotonic()
+    with pytest.raises(VideoError, match="made no progress for 2 s") as stalled:
+        list(ContainedReader(clip, stall_s=2).frames(5))
+    assert stalled.value.code == "stalled" and time.monotonic() - start < 15
+    assert workers() == 0  # the hung worker was killed
+    fault(None)
+    assert len(list(ContainedReader(clip).frames(5))) == 10
+
+
+def test_the_page_says_so_and_the_server_keeps_serving(server, clip, fault, photos, explainer):
+    page = PageSession(server)
+    try:
+        fault("segv:3")
+        with pytest.raises(EventFailed, match="stopped working on this clip"):
+            page.trigger("video_button", "click", video_in=page.upload(clip), video_fps=5)
+        chinese = PageSession(server, language="zh-CN")
+        with pytest.raises(EventFailed, match="视频解码器在处理这段视频时停止了工作"):
+            chinese.trigger("video_button", "click", video_in=chinese.upload(clip), video_fps=5)
+        chinese.close()
+        answer = Client(server, verbose=False).predict(handle_file(str(photos[0])), api_name="/predict")
+        assert answer["top5"][0]["index"] == explainer.explain(Image.open(photos[0]).convert("RGB")).top5[0].index
+        fault(None)  # the video slot is free again: the next clip is explained
+        page.trigger("video_button", "click", video_in=page.upload(clip), video_fps=5)
+        assert "Explained **10** frames" in page.value("video_status")
+    finally:
+        page.close()
