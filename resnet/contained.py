@@ -89,8 +89,8 @@ def worker_main() -> None:
     answers = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # stray prints can no longer corrupt the answers
     requests = Connection(0, writable=False)
-    job = requests.recv()
     try:
+        job = requests.recv()
         if job[0] == "read":
             _serve_reads(requests, answers, *job[1:])
         else:
@@ -99,18 +99,39 @@ def worker_main() -> None:
         pass
 
 
+def _launch() -> tuple[subprocess.Popen, Connection, Connection]:
+    """A new worker process, waiting for its job: (process, requests, answers)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resnet.contained"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+    )
+    requests = Connection(os.dup(process.stdin.fileno()), readable=False)
+    answers = Connection(os.dup(process.stdout.fileno()), writable=False)
+    process.stdin.close()
+    process.stdout.close()
+    return process, requests, answers
+
+
+_spare_lock = threading.Lock()
+_spare: tuple | None = None  # a worker started ahead, so a clip does not wait for Python to start
+
+
+def _take_worker() -> tuple[subprocess.Popen, Connection, Connection]:
+    """The spare worker if one is waiting (and start the next spare), else a new one."""
+    global _spare
+    with _spare_lock:
+        taken, _spare = _spare, None
+        if taken is not None and taken[0].poll() is not None:  # it died while waiting
+            taken = None
+        _spare = _launch()
+    return taken or _launch()
+
+
 class _Worker:
     """One worker process and its pipes; ``receive`` turns a death or silence into a VideoError."""
 
     def __init__(self, job: tuple, stall_s: float = STALL_S):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "resnet.contained"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-        )
-        self.requests = Connection(os.dup(self.process.stdin.fileno()), readable=False)
-        self.answers = Connection(os.dup(self.process.stdout.fileno()), writable=False)
-        self.process.stdin.close()
-        self.process.stdout.close()
+        self.process, self.requests, self.answers = _take_worker()
         self.stall_s = stall_s
         self.send(job)
 
