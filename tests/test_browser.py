@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from clips import write_clip
 
-from resnet import load_image
+from resnet import load_image, render
 from ui.page import GROUPS
 from ui.text import EN, ZH
 
@@ -122,7 +122,9 @@ def test_bad_upload_shows_the_message(page, tmp_path):
     expect(page.get_by_text(re.compile("not an image that can be read")).first).to_be_visible(timeout=WAIT_MS)
 
 
-def test_page_follows_the_browser_language(browser, server):
+def test_page_follows_the_browser_language(browser, server, explainer, photos):
+    from ui.locales import imagenet_names
+
     context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
     page = context.new_page()
     page.goto(server)
@@ -131,6 +133,13 @@ def test_page_follows_the_browser_language(browser, server):
     expect(page.get_by_role("tab", name=ZH["group_learn"])).to_be_visible()
     open_tab(page, ZH["tab_learn"], "zh-CN")
     expect(page.get_by_role("tab", name=ZH["tab_learn"])).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "zh-CN-learn.png"), full_page=True)
+    # The cat's top-1 is named in Chinese (where the server has a CJK font to draw it into captions).
+    page.locator("img[src*='chelsea']").first.click()
+    top1 = explainer.explain(load_image(next(p for p in photos if p.stem == "chelsea"))).top5[0]
+    name = imagenet_names("zh-CN")[top1.index] if render.has_cjk_font() else top1.name
+    expect(page.locator("#labels").get_by_text(name, exact=True).first).to_be_visible(timeout=WAIT_MS)
+    open_tab(page, ZH["tab_features"], "zh-CN")
     page.screenshot(path=str(ARTIFACTS / "zh-CN.png"), full_page=True)
     context.close()
 

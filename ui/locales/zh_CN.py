@@ -90,7 +90,7 @@ STATIC = {
     "lesson_channel": "通道",
     "block_tensors": "x、F(x)、shortcut(x) 与输出，单个通道（红为正，蓝为负）",
     "gradient_plot": "每个块输出处类别分数梯度的范数",
-    "live_yours": "使用你的类别（在“教它新的类别”标签页中训练）",
+    "live_yours": "使用你的类别（在“教新类别”标签页中训练）",
     "live_smoothing": "热力图在帧间的平滑程度（0：不平滑）",
     "live_lock": "锁定所解释的类别",
     "live_freeze": "定格这一帧并完整分析",
@@ -106,7 +106,7 @@ STATIC = {
     "whatif_before": "原样：所解释类别的 Grad-CAM",
     "whatif_after": "修改后：同一类别的 Grad-CAM",
     "whatif_table": "修改前后的前 5 名",
-    "explain_yours": "你的类别（在“教它新的类别”中训练）",
+    "explain_yours": "你的类别（在“教新类别”中训练）",
     "tab_video": "视频",
     "video_caption": (
         "上传一段视频（MP4、WebM、MOV 或 AVI）或用摄像头录制一段，然后点击 **解释视频**。"
@@ -117,7 +117,7 @@ STATIC = {
     ),
     "video_in": "你的视频",
     "video_fps": "每秒视频解释的帧数（上限；较慢的视频保留全部帧）",
-    "video_yours": "使用你的类别（在“教它新的类别”标签页中训练）",
+    "video_yours": "使用你的类别（在“教新类别”标签页中训练）",
     "video_button": "解释视频",
     "video_stop": "停止",
     "video_cam": "每个被解释的帧上的 Grad-CAM 与第一名",
