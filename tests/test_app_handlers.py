@@ -206,7 +206,7 @@ def test_the_chinese_page_gets_every_server_text_in_chinese(tab, features, expla
     assert all(caption.startswith("通道 ") for _, caption in zh.logit_maps)
     assert [caption for _, caption in zh.stage_gallery] == [f"layer{i} 的 Grad-CAM" for i in range(1, 5)]
     assert "（2048 个通道贡献之和）" in zh.logit_text
-    texts = tab.page_texts(ZH)
+    texts = tab.page_texts(None, False, ZH)
     assert "运行于 cpu" in texts.banner and texts.contrast["choices"][0] == ("（无）", NO_CONTRAST)
     table = LearnTab(explainer, files).texts(ZH).learn_table
     assert "乘加" in table and "4.09" in table

@@ -135,3 +135,14 @@ def test_a_heads_classifier_is_built_once_and_a_few_are_kept(explainer):
     classifiers.of(heads[2])
     assert classifiers.of(heads[0]) is not first  # the oldest was let go
     assert classifiers.of(None) is classifiers.shared
+
+
+def test_a_language_switch_keeps_the_class_menus_on_the_classes_in_use(tabs, head):
+    explain = tabs[0]
+    taught = explain.page_texts(head, True, "zh-CN")
+    assert [label for label, _ in taught.any_class["choices"]] == [
+        f"{name} ({i})" for i, name in enumerate(head.classes)
+    ]
+    assert taught.contrast["choices"][0] == ("（无）", -1) and len(taught.contrast["choices"]) == 4
+    assert len(explain.page_texts(head, False, "en").any_class["choices"]) == 1000  # not ticked: ImageNet's
+    assert len(explain.page_texts(None, True, "en").any_class["choices"]) == 1000  # ticked, nothing taught yet

@@ -136,7 +136,7 @@ class ExplainTab:
         """``inside``: the tabs a new analysis fills (features, stages, blocks, logit, learn)."""
         self.inside = inside
         features, stages, blocks, logit, learn = (inside[k] for k in ("features", "stages", "blocks", "logit", "learn"))
-        shared.on_language(self.page_texts, [], PanelTexts, self)
+        shared.on_language(self.page_texts, [shared.teach_head, self.explain_yours], PanelTexts, self)
         settings = [self.method, self.cmap, self.alpha, features.channels, features.scale, blocks.block]
         analyze_inputs = [self.image, *settings, shared.teach_head, self.explain_yours]
         analysis_owners = (self, features, stages, blocks, logit, learn)
@@ -171,13 +171,15 @@ class ExplainTab:
 
     # -- handlers -------------------------------------------------------------------------------
 
-    def page_texts(self, language: str) -> PanelTexts:
-        """The banner and menus in the page's language."""
+    def page_texts(self, head, yours, language: str) -> PanelTexts:
+        """The banner and menus in the page's language; the class menus list the classes in use
+        (the visitor's taught ones while "Your classes" is ticked)."""
+        classifier = self.classifiers.of(head if yours and head is not None else None)
         return PanelTexts(
             banner=weights_banner(self.explainer, language),
             method=gr.update(choices=method_choices(self.forward_seconds, language)),
-            any_class=gr.update(choices=self.class_choices(language)),
-            contrast=gr.update(choices=self.class_choices(language, with_none=True)),
+            any_class=gr.update(choices=self.class_choices(language, classifier=classifier)),
+            contrast=gr.update(choices=self.class_choices(language, with_none=True, classifier=classifier)),
         )
 
     def class_choices(
