@@ -63,11 +63,16 @@ def explain_frames(
 
 
 def overlay_frame(
-    explained: ExplainedFrame, words: render.LegendWords = render.ENGLISH, cmap: str = render.HEATMAP_CMAP
+    explained: ExplainedFrame,
+    words: render.LegendWords = render.ENGLISH,
+    cmap: str = render.HEATMAP_CMAP,
+    names: list[str] | None = None,
 ) -> Image.Image:
-    """One output frame: the crop the model saw with its heatmap, and the time and top-1 as caption."""
+    """One output frame: the crop the model saw with its heatmap, and the time and top-1 as caption
+    (the class named from ``names``, e.g. in the page's language; default: the weights' names)."""
     best = explained.explanation.top5[0]
-    caption = f"{explained.frame.time_s:.2f} s · {best.name} ({best.probability:.0%})"
+    name = best.name if names is None else names[best.index]
+    caption = f"{explained.frame.time_s:.2f} s · {name} ({best.probability:.0%})"
     return render.cam_overlay(explained.explanation.crop, explained.cam, caption, cmap=cmap, words=words)
 
 

@@ -14,6 +14,7 @@ from gradio_client import Client, handle_file
 from page_session import EventFailed, PageSession
 from PIL import Image
 
+from resnet import render
 from resnet.teach import backbone_sha256, pooled_features, teach_features
 from resnet.video import VideoReader
 from ui.files import ScratchFiles
@@ -136,3 +137,28 @@ def test_a_page_explains_a_clip_while_the_server_keeps_serving_others(server, cl
     finally:
         page.close()
         other.close()
+
+
+@pytest.mark.skipif(not render.has_cjk_font(), reason="Chinese captions need a CJK font")
+def test_a_chinese_page_names_classes_in_chinese_on_the_timeline_and_the_overlay_video(tab, clip, explainer):
+    from resnet.video import ExplainedFrame, overlay_frame
+    from ui.locales import imagenet_names
+    from ui.text import legend_words
+
+    chinese = list(tab.explain_video(str(clip), 5, None, False, "zh-CN", progress=no_progress))[-1]
+    zh = imagenet_names("zh-CN")
+    timeline = {row[2] for row in chinese.video_timeline.value["data"]}
+    assert timeline and timeline <= set(zh)  # the timeline's classes, named in Chinese
+    with av.open(chinese.video_cam) as container:
+        shown = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)  # (H, W, 3)
+    first = next(iter(VideoReader(clip).frames(5)))
+    explanation = explainer.explain(Image.fromarray(first.image))
+    item, words = ExplainedFrame(first, explanation, explanation.cam), legend_words("zh-CN")
+    height, width = shown.shape[:2]
+    drawn = {
+        language: np.asarray(overlay_frame(item, words, names=names))[:height, :width].astype(int)
+        for language, names in (("zh", zh), ("en", None))
+    }
+    caption = slice(height - 20, height)  # the caption's line under the colour bar
+    distance = {k: np.abs(shown[caption] - v[caption]).mean() for k, v in drawn.items()}
+    assert distance["zh"] < distance["en"] / 2, distance  # the frame's caption names the class in Chinese

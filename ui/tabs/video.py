@@ -158,7 +158,7 @@ class VideoTab:
         classifier = self.classifiers.of(head if yours else None)
         rate = sampling_rate(reader.info, fps)
         total = reader.expected_frames(fps) or 0
-        words = legend_words(language)
+        words, names = legend_words(language), classifier.names(language)
         rows: list[tuple[int, int | None, float]] = []
         probabilities: list[np.ndarray] = []  # (K,) per frame
         first = None  # the first explained frame: the frame panel opens on it
@@ -169,7 +169,7 @@ class VideoTab:
             frames = explain_frames(reader.frames(fps), classifier.explainer, batch_size=BATCH_SIZE)
             for done, explained in enumerate(frames, 1):
                 first = first or explained.explanation
-                writer.write(overlay_frame(explained, words))
+                writer.write(overlay_frame(explained, words, names=names))
                 frame = explained.frame
                 rows.append((frame.index, frame.pts, frame.time_s))
                 probabilities.append(explained.explanation.probabilities)
