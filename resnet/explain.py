@@ -137,6 +137,7 @@ class Explainer:
         if precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {precision!r}; choose auto or one of {', '.join(PRECISIONS)}.")
         self.precision = precision
+        self._stage_ends = network.stage_ends(self.model)  # last step of each stage -> the stage
 
     def _autocast(self):
         dtype = PRECISIONS[self.precision]
@@ -249,7 +250,7 @@ class Explainer:
         a backward pass from the logits stops there: no gradient for the stem or any parameter
         is ever computed.
         """
-        ends = network.stage_ends(self.model)
+        ends = self._stage_ends
         leaf = next(name for name, stage in ends.items() if stage == "layer1") if stage_grads else None
         stages = {}
         for step in self.walk(x, branches=block_stats is not None, leaf=leaf):

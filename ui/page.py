@@ -133,12 +133,12 @@ def _wire(demo: gr.Blocks, shared: Shared, tabs: Tabs, places: dict, concurrency
     tabs.trust.wire(shared, explain)
     tabs.live.wire(shared, concurrency)
     for analyzed in explain.analyses:  # a new image: what the other tabs compute from it
-        tabs.trust.follow_heatmap(shared, analyzed, explain.cmap, explain.alpha)
+        tabs.trust.follow_heatmap(shared, analyzed)
         tabs.learn.follow_analysis(shared, analyzed)
         tabs.whatif.follow_analysis(shared, analyzed)
     for changed in explain.retargets:  # another class, contrast or method for the same image
         tabs.stages.follow_heatmap(shared, changed, explain.cmap, explain.alpha)
-        tabs.trust.follow_heatmap(shared, changed, explain.cmap, explain.alpha)
+        tabs.trust.follow_heatmap(shared, changed)
     live, clip = tabs.live, tabs.video  # a frame sent to the Explain panel, which analyses it
     shared.plain_event(live.live_freeze.click, live.freeze, [live.live_cam], ToExplain, explain)
     shared.event(clip.video_analyse.click, clip.analyse_frame, [clip.video_run, clip.video_frame], ToExplain, explain)

@@ -59,16 +59,12 @@ class Shared:
 
     def wire_language(self, demo: gr.Blocks) -> None:
         """The page's load event (which also starts the language watcher) and the relabel click."""
-        first = True
+        previous = None  # each load event runs after the one before it
         for fn, inputs, record, owners in self.language_events:
-            loaded = demo.load if first else self._loaded.then
-            js = WATCH_LANGUAGE_JS if first else LANGUAGE_JS
-            handler = as_outputs(fn)
+            trigger, js = (demo.load, WATCH_LANGUAGE_JS) if previous is None else (previous.then, LANGUAGE_JS)
             targets = outputs(record, self, *owners)
-            event = loaded(handler, [*inputs, self.language], targets, js=js, api_visibility="private")
-            self._loaded = event
+            previous = trigger(as_outputs(fn), [*inputs, self.language], targets, js=js, api_visibility="private")
             self.event(self.relabel.click, fn, inputs, record, *owners)
-            first = False
 
     def go_to(self, button, tab_id: str) -> None:
         """``button`` shows tab ``tab_id``: its group, then the tab (``places`` is set by the page)."""

@@ -124,10 +124,9 @@ class LabTab:
         classifier = self.classifiers.of(view.head)
         found = lesions(classifier.explainer, view.explanation.input)
         c = view.cam_class
-        residual, shortcut = (
-            found.probabilities(found.residual_removed, c),
-            found.probabilities(found.shortcut_removed, c),
-        )
+        record = lesion_record(found, c, self.names)  # what the report keeps; the charts show the same numbers
+        residual = np.array(record["probability_residual_removed"])
+        shortcut = np.array(record["probability_shortcut_removed"])
         rows = pd.DataFrame(
             {
                 "block": self.names * 2,
@@ -135,7 +134,7 @@ class LabTab:
                 "lesion": ["relu(x)"] * 16 + ["relu(F(x))"] * 16,
             }
         )
-        ks, mean, spread = found.random_curve(c)
+        ks, mean, spread = (np.array(record[key]) for key in ("random_removed", "random_mean", "random_std"))
         curve = pd.DataFrame(
             {
                 "removed": np.tile(ks, 3),
@@ -149,14 +148,14 @@ class LabTab:
             language,
             "lesion_done",
             name=classifier.names(language)[c],
-            intact=float(found.probabilities(found.intact[None], c)[0]),
+            intact=record["probability_intact"],
             residual_kept=sum(top1.values()),
             shortcut_kept=sum(kept.values()),
             residual_mean=float(residual.mean()),
             shortcut_mean=float(shortcut.mean()),
             eight=float(mean[-1]),
         )
-        lab = {**(view.lab or {}), "lesions": lesion_record(found, c, self.names)}
+        lab = {**(view.lab or {}), "lesions": record}
         view = replace(view, lab=lab)
         x_title, y_title = say(language, "blocks_x"), say(language, "lesion_y", name=classifier.names(language)[c])
         return LesionPanel(

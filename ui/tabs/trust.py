@@ -135,7 +135,7 @@ class TrustTab:
         chosen = self.layercam_button.click(lambda: LAYERCAM, None, explain.method, api_visibility="private")
         explain.retargets.append(explain.retarget_on(shared, chosen.then, explain.any_class))
 
-    def follow_heatmap(self, shared, changed, cmap, alpha) -> None:
+    def follow_heatmap(self, shared, changed) -> None:
         """Every new heatmap: its diagnosis."""
         shared.event(changed.success, self.diagnose, [shared.view], Diagnosis, self)
 
