@@ -8,6 +8,11 @@ typical Grad-CAM Space (the same plus ``pytorch_grad_cam.GradCAM`` and ``show_ca
 and this app (``app.py``). One ``gradio_client`` calls each endpoint in turn for R rounds
 (median round trip), then C clients call each endpoint N times at once (requests per second).
 Ratios compare figures of this run.
+
+``/explain`` is also called by a client that leaves its two pictures on the server
+(``download_files=False``), and the cost of one file fetch as ``gradio_client`` makes it (a new
+``httpx`` client, so a new TLS context, per file) is timed: together they show where the time
+between a label and an explanation goes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from common import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "chelsea.jpg"
+LEFT_ON_SERVER = "this app /explain, files left on server"
 
 LABEL_SPACE = """
 import sys, gradio as gr, torch
@@ -90,24 +96,24 @@ def start(command: list[str]) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def connect(url: str, process: subprocess.Popen):
+def connect(url: str, process: subprocess.Popen, download_files: bool = True):
     from gradio_client import Client
 
     deadline = time.monotonic() + 180
     while True:
         try:
-            return Client(url, verbose=False)
+            return Client(url, verbose=False, download_files=download_files)
         except Exception:  # not listening yet
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{url} did not start") from None
             time.sleep(0.2)
 
 
-def throughput(url: str, api_name: str, clients: int, calls: int) -> float:
+def throughput(url: str, api_name: str, clients: int, calls: int, download_files: bool = True) -> float:
     """Requests per second with ``clients`` clients calling ``calls`` times each, at once."""
     from gradio_client import Client, handle_file
 
-    connections = [Client(url, verbose=False) for _ in range(clients)]
+    connections = [Client(url, verbose=False, download_files=download_files) for _ in range(clients)]
     barrier = threading.Barrier(clients)
 
     def run(client) -> None:
@@ -122,6 +128,17 @@ def throughput(url: str, api_name: str, clients: int, calls: int) -> float:
     for t in threads:
         t.join()
     return clients * calls / (time.perf_counter() - start_s)
+
+
+def fetch_setup_ms(rounds: int = 20) -> float:
+    """What ``gradio_client`` pays per file it fetches before any byte moves: ``httpx.stream``
+    builds a new client, and with it a TLS context, for every file."""
+    import httpx
+
+    start_s = time.perf_counter()
+    for _ in range(rounds):
+        httpx.Client().close()
+    return (time.perf_counter() - start_s) * 1000 / rounds
 
 
 def main() -> None:
@@ -148,8 +165,12 @@ def main() -> None:
                 "Grad-CAM Space": (servers["Grad-CAM Space"], "/explain"),
                 "this app /explain": (servers["this app"], "/explain"),
                 "this app /predict": (servers["this app"], "/predict"),
+                LEFT_ON_SERVER: (servers["this app"], "/explain"),
             }
-            clients = {name: connect(url, process) for name, ((process, url), _) in endpoints.items()}
+            clients = {
+                name: connect(url, process, download_files=name != LEFT_ON_SERVER)
+                for name, ((process, url), _) in endpoints.items()
+            }
             times = {name: [] for name in endpoints}
             for _ in range(args.rounds + 1):  # the first round warms each server up and is not counted
                 for name, (_, api_name) in endpoints.items():
@@ -160,7 +181,9 @@ def main() -> None:
             for name, ((_, url), api_name) in endpoints.items():
                 rows[name] = {
                     "one_client_ms": round(statistics.median(times[name][1:]), 1),
-                    "clients_req_s": round(throughput(url, api_name, args.clients, args.calls), 2),
+                    "clients_req_s": round(
+                        throughput(url, api_name, args.clients, args.calls, download_files=name != LEFT_ON_SERVER), 2
+                    ),
                 }
         finally:
             for process, _ in servers.values():
@@ -171,15 +194,23 @@ def main() -> None:
         "explain/label round trip": round(ours["one_client_ms"] / label["one_client_ms"], 2),
         "explain/Grad-CAM round trip": round(ours["one_client_ms"] / gradcam["one_client_ms"], 2),
         "explain/label throughput": round(ours["clients_req_s"] / label["clients_req_s"], 2),
+        "explain, files left on server/label round trip": round(
+            rows[LEFT_ON_SERVER]["one_client_ms"] / label["one_client_ms"], 2
+        ),
+        "explain, files left on server/label throughput": round(
+            rows[LEFT_ON_SERVER]["clients_req_s"] / label["clients_req_s"], 2
+        ),
     }
+    fetch_ms = round(fetch_setup_ms(), 1)
     if args.json:
-        print(json.dumps({"rows": rows, "ratios": ratios}, indent=2))
+        print(json.dumps({"rows": rows, "ratios": ratios, "client_setup_ms_per_file": fetch_ms}, indent=2))
         return
-    print(f"{'endpoint':24} {'one client ms':>14} {f'{args.clients} clients req/s':>18}")
+    print(f"{'endpoint':40} {'one client ms':>14} {f'{args.clients} clients req/s':>18}")
     for name, row in rows.items():
-        print(f"{name:24} {row['one_client_ms']:>14} {row['clients_req_s']:>18}")
+        print(f"{name:40} {row['one_client_ms']:>14} {row['clients_req_s']:>18}")
     for name, value in ratios.items():
-        print(f"{name:30} {value}")
+        print(f"{name:48} {value}")
+    print(f"{'gradio_client setup per fetched file, ms':48} {fetch_ms}")
 
 
 if __name__ == "__main__":

@@ -30,11 +30,17 @@ def fault(monkeypatch):
     return lambda value: monkeypatch.setattr(contained, "TEST_FAULT", value)
 
 
-def workers() -> int:
-    """Worker processes alive now, besides the one spare started ahead for the next clip."""
-    found = subprocess.run(["pgrep", "-f", "resnet.contained"], capture_output=True, text=True)
-    spare = {str(contained._spare[0].pid)} if contained._spare else set()
-    return len(set(found.stdout.split()) - spare)
+def workers(within_s: float = 3.0) -> int:
+    """Worker processes still alive after ``within_s`` seconds (they are reaped, or killed after
+    1 s, off the clip's path), besides the spares started ahead for the next clip."""
+    deadline = time.monotonic() + within_s
+    while True:
+        found = subprocess.run(["pgrep", "-f", "resnet.contained"], capture_output=True, text=True)
+        spare = {str(process.pid) for process, *_ in contained._spares}
+        alive = len(set(found.stdout.split()) - spare)
+        if alive == 0 or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
 
 
 def test_a_worker_decodes_and_encodes_what_the_server_would(clip, tmp_path):
