@@ -17,7 +17,7 @@ from concurrent.futures import Future
 
 from PIL import Image
 
-from .explain import Explainer, Explanation
+from .explain import STAGES, Explainer, Explanation
 
 
 class BatchingExplainer:
@@ -30,14 +30,15 @@ class BatchingExplainer:
         self.batch_sizes: collections.deque[int] = collections.deque(
             maxlen=1000
         )  # recent batches, for tests and benches
-        self._queue: queue.SimpleQueue[tuple[Image.Image, Future]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Image.Image, tuple[str, ...], Future]] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def explain(self, image: Image.Image) -> Explanation:
-        """Top-5, Grad-CAM and stage activations of a clean RGB image (see ``Explainer.explain``)."""
+    def explain(self, image: Image.Image, stages: tuple[str, ...] = STAGES) -> Explanation:
+        """Top-5, Grad-CAM and the ``stages``' activations of a clean RGB image (see
+        ``Explainer.explain``; a batch brings back the stages any of its callers asked for)."""
         future: Future[Explanation] = Future()
-        self._queue.put((image, future))
+        self._queue.put((image, stages, future))
         self._ensure_worker()
         return future.result()
 
@@ -57,10 +58,11 @@ class BatchingExplainer:
                     break
             self.batch_sizes.append(len(batch))
             try:
-                results = self.explainer.explain_batch([image for image, _ in batch])
+                wanted = tuple(name for name in STAGES if any(name in stages for _, stages, _ in batch))
+                results = self.explainer.explain_batch([image for image, _, _ in batch], stages=wanted)
             except Exception as err:
-                for _, future in batch:
+                for _, _, future in batch:
                     future.set_exception(err)
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
+            for (_, _, future), result in zip(batch, results, strict=True):
                 future.set_result(result)

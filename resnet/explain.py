@@ -30,7 +30,7 @@ import torch.nn.functional as nnf
 from PIL import Image
 
 from . import network
-from .preprocess import crop_input, model_input
+from .preprocess import crop_input, prepare_inputs
 from .weights import LoadedWeights
 
 STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
@@ -38,6 +38,7 @@ CAM_STAGES = ("layer1", "layer2", "layer3", "layer4")
 TOP_K = 5
 NUM_CLASSES = 1000
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}  # autocast dtype
+FP16_GRAD_SCALE = 2.0**10  # fp16 gradients of a scaled score stay normal and far below fp16's maximum
 _EPS = 1e-7  # the grad-cam package's normalisation epsilon, kept so results match it
 
 
@@ -144,7 +145,13 @@ class Explainer:
         return torch.autocast(self.device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
     def explain(
-        self, image: Image.Image, cam_class: int | None = None, *, all_stages: bool = False, blocks: bool = False
+        self,
+        image: Image.Image,
+        cam_class: int | None = None,
+        *,
+        all_stages: bool = False,
+        blocks: bool = False,
+        stages: tuple[str, ...] = STAGES,
     ) -> Explanation:
         """Explain a clean RGB image (see ``preprocess.load_image``) with one forward pass.
 
@@ -153,8 +160,10 @@ class Explainer:
             cam_class: class id for the CAM; defaults to the top-1 class.
             all_stages: also Grad-CAMs of layer1..layer4 (adds one partial backward pass).
             blocks: also the statistics of the 16 residual blocks (no extra pass).
+            stages: the stages whose activations come back in ``Explanation.stages`` (all by
+                default; a label and its Grad-CAM need none, and copy back 16 KB instead of 7 MB).
         """
-        return self.explain_batch([image], [cam_class], all_stages=all_stages, blocks=blocks)[0]
+        return self.explain_batch([image], [cam_class], all_stages=all_stages, blocks=blocks, stages=stages)[0]
 
     def explain_batch(
         self,
@@ -163,10 +172,12 @@ class Explainer:
         *,
         all_stages: bool = False,
         blocks: bool = False,
+        stages: tuple[str, ...] = STAGES,
     ) -> list[Explanation]:
-        """Explain several images with one batched forward pass (see ``explain``)."""
-        inputs = [model_input(image, self.weights.transforms) for image in images]
-        return self._explain_inputs(inputs, cam_classes, all_stages=all_stages, blocks=blocks)
+        """Explain several images with one batched forward pass (see ``explain``). Several
+        images are prepared in parallel (resizing releases the GIL)."""
+        inputs = prepare_inputs(images, self.weights.transforms)
+        return self._explain_inputs(inputs, cam_classes, all_stages=all_stages, blocks=blocks, stages=stages)
 
     def explain_crops(self, crops: list[Image.Image], cam_classes: list[int | None] | None = None) -> list[Explanation]:
         """Explain pictures that already are the model's crop (e.g. an edited crop, see
@@ -181,48 +192,71 @@ class Explainer:
         *,
         all_stages: bool = False,
         blocks: bool = False,
+        stages: tuple[str, ...] = STAGES,
     ) -> list[Explanation]:
-        """(x (1, 3, 224, 224), crop) pairs -> explanations, one batched forward pass."""
-        x = torch.cat([x for x, _ in inputs]).to(self.device)  # (B, 3, 224, 224)
-        x = x.contiguous(memory_format=self.weights.memory_format)
+        """(x (1, 3, 224, 224), crop) pairs -> explanations, one batched forward pass.
+
+        Everything per image (softmax, top-5, the layer4 Grad-CAM) is computed for the whole batch
+        on the model's device, and what comes back to the host comes in one copy (``to_host``):
+        no per-image or per-value synchronisation."""
+        unknown = set(stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"Unknown stages {sorted(unknown)}; choose from {', '.join(STAGES)}.")
+        x = torch.cat([x for x, _ in inputs])  # (B, 3, 224, 224)
+        x = x.pin_memory() if self.device.type == "cuda" else x
+        x = x.to(self.device, non_blocking=True).contiguous(memory_format=self.weights.memory_format)
         count = len(inputs)
-        cam_classes = cam_classes or [None] * count
         block_stats: list[list[BlockStats]] | None = [[] for _ in range(count)] if blocks else None
         grad_mode = torch.enable_grad() if all_stages else torch.inference_mode()
         with grad_mode:
-            logits, stages = self.forward_stages(x, block_stats, stage_grads=all_stages)
-            chosen = [int(logits[i].argmax()) if c is None else self.check_class(c) for i, c in enumerate(cam_classes)]
+            logits, activations = self.forward_stages(x, block_stats, stage_grads=all_stages)
+            chosen = self._chosen(logits.detach(), cam_classes or [None] * count)  # (B,) on the device
             # The images are independent (eval mode), so one backward of the summed scores
             # gives every image the gradient of its own score.
-            grids = self._stage_grids(stages, logits[range(count), chosen].sum()) if all_stages else None
+            grids = self._stage_grids(activations, logits.gather(1, chosen[:, None]).sum()) if all_stages else None
         with torch.inference_mode():
-            logits = logits.detach().float()
-            probabilities = logits.softmax(dim=1)  # (B, 1000)
-            layer4 = stages["layer4"].detach()  # (B, 2048, 7, 7)
+            logits = logits.detach().float()  # (B, classes)
+            probabilities = logits.softmax(dim=1)
             top = probabilities.topk(min(TOP_K, self.num_classes))  # (B, 5), fewer for a small taught head
-            results = []
-            names = self.weights.categories
-            for i in range(count):
-                h, w = layer4.shape[-2:]
-                grid = _cam_grid(layer4[i], self.class_direction(chosen[i]).float() / (h * w))  # (h, w)
-                results.append(
-                    Explanation(
-                        crop=inputs[i][1],
-                        normalisation=(tuple(self.weights.transforms.mean), tuple(self.weights.transforms.std)),
-                        logits=to_numpy(logits[i]),
-                        probabilities=to_numpy(probabilities[i]),
-                        top5=[
-                            Prediction(int(k), names[int(k)], float(p))
-                            for p, k in zip(top.values[i], top.indices[i], strict=True)
-                        ],
-                        cam_class=chosen[i],
-                        cam_grid=to_numpy(grid),
-                        stages={name: to_numpy(act[i]) for name, act in stages.items()},
-                        stage_grids=grids[i] if grids else None,
-                        blocks=block_stats[i] if blocks else None,
-                    )
-                )
-        return results
+            layer4 = activations["layer4"].detach()  # (B, 2048, 7, 7)
+            h, w = layer4.shape[-2:]
+            directions = self.model.fc.weight[chosen].float() / (h * w)  # (B, 2048)
+            cam_grids = _cam_grids(layer4, directions)  # (B, 7, 7)
+            host = to_host(
+                {
+                    "logits": logits,
+                    "probabilities": probabilities,
+                    "top_p": top.values,
+                    "top_k": top.indices,
+                    "chosen": chosen,
+                    "cam_grid": cam_grids,
+                    **{name: activations[name].detach() for name in stages},
+                }
+            )
+        names = self.weights.categories
+        normalisation = (tuple(self.weights.transforms.mean), tuple(self.weights.transforms.std))
+        top_k, top_p, chosen_ = host["top_k"].tolist(), host["top_p"].tolist(), host["chosen"].tolist()
+        return [
+            Explanation(
+                crop=inputs[i][1],
+                normalisation=normalisation,
+                logits=host["logits"][i],
+                probabilities=host["probabilities"][i],
+                top5=[Prediction(k, names[k], p) for k, p in zip(top_k[i], top_p[i], strict=True)],
+                cam_class=chosen_[i],
+                cam_grid=host["cam_grid"][i],
+                stages={name: host[name][i] for name in stages},
+                stage_grids=grids[i] if grids else None,
+                blocks=block_stats[i] if blocks else None,
+            )
+            for i in range(count)
+        ]
+
+    def _chosen(self, logits: torch.Tensor, cam_classes: list[int | None]) -> torch.Tensor:
+        """The class each image's CAM explains, (B,) int64 on the logits' device: the given one,
+        else the top-1 (found on the device: no synchronisation)."""
+        given = torch.tensor([-1 if c is None else self.check_class(c) for c in cam_classes], device=logits.device)
+        return torch.where(given >= 0, given, logits.argmax(dim=1))
 
     def warm_up(self) -> float:
         """Run the model twice on a blank input (first-call set-up); return the second run's seconds."""
@@ -288,10 +322,14 @@ class Explainer:
     def _stage_grids(self, stages: dict[str, torch.Tensor], score: torch.Tensor) -> list[dict[str, np.ndarray]]:
         """Grad-CAM grids at every stage, for every image, from one backward pass of ``score``."""
         acts = [stages[name] for name in CAM_STAGES]
-        grads = torch.autograd.grad(score, acts)
+        # Under fp16 autocast the gradients flow back in fp16, where ~13% of layer4's (about
+        # fc.weight / 49) are subnormal and lose digits: the score is scaled up first and the
+        # gradients scaled back in fp32, as mixed-precision training's loss scaling does.
+        scale = FP16_GRAD_SCALE if self.precision == "fp16" else 1.0
+        grads = torch.autograd.grad(score * scale, acts)
         grids = [{} for _ in range(acts[0].shape[0])]
         for name, act, grad in zip(CAM_STAGES, acts, grads, strict=True):
-            alphas = grad.float().mean(dim=(2, 3))  # (B, C) spatial mean of the gradient
+            alphas = grad.float().mean(dim=(2, 3)) / scale  # (B, C) spatial mean of the gradient
             for i, alpha in enumerate(alphas):
                 grids[i][name] = to_numpy(_cam_grid(act.detach()[i], alpha))
         return grids
@@ -368,6 +406,39 @@ def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().float().cpu().contiguous().numpy()
 
 
+def to_host(parts: dict[str, torch.Tensor], pack: bool | None = None) -> dict[str, np.ndarray]:
+    """Batched tensors (B, ...) on the model's device -> numpy arrays (B, ...) on the host.
+
+    Floating-point parts come back as float32, integer parts as int64, C-contiguous. On a GPU
+    they are made contiguous there, packed into one buffer per kind and copied to pinned memory
+    in one non-blocking copy, then waited for once. On the CPU nothing is copied that need not be
+    (``pack=True`` packs there too: how the tests check the GPU's path).
+    """
+    device = next(iter(parts.values())).device
+    cuda = device.type == "cuda"
+    if not (cuda if pack is None else pack):
+        return {
+            name: (t.float() if t.is_floating_point() else t.long()).contiguous().numpy() for name, t in parts.items()
+        }
+    host: dict[str, np.ndarray] = {}
+    for kind, dtype in ((True, torch.float32), (False, torch.int64)):
+        chosen = {name: t for name, t in parts.items() if t.is_floating_point() == kind}
+        if not chosen:
+            continue
+        batch = next(iter(chosen.values())).shape[0]
+        packed = torch.cat([t.to(dtype).reshape(batch, -1) for t in chosen.values()], dim=1)  # (B, N) contiguous
+        pinned = torch.empty(packed.shape, dtype=dtype, pin_memory=cuda)
+        pinned.copy_(packed, non_blocking=cuda)
+        if cuda:
+            torch.cuda.current_stream(device).synchronize()
+        flat, start = pinned.numpy(), 0
+        for name, t in chosen.items():
+            size = t[0].numel()
+            host[name] = flat[:, start : start + size].reshape(t.shape)
+            start += size
+    return {name: host[name] for name in parts}
+
+
 def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> BlockStats:
     """Statistics of one block from F(x) and shortcut(x), both (C, H, W)."""
     r, s = residual.float().flatten(), shortcut.float().flatten()
@@ -378,6 +449,13 @@ def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> B
         cosine=float(r @ s / (r_norm * s_norm)),
         residual_map=residual.float().norm(dim=0).cpu().numpy(),
     )
+
+
+def _cam_grids(activations: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
+    """``_cam_grid`` for a batch: activations (B, C, h, w), alphas (B, C) -> (B, h, w)."""
+    cams = torch.relu(torch.einsum("bk,bkhw->bhw", alphas.float(), activations.float()))
+    cams = cams - cams.amin(dim=(1, 2), keepdim=True)
+    return cams / (_EPS + cams.amax(dim=(1, 2), keepdim=True))
 
 
 def _cam_grid(activation: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:

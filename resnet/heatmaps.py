@@ -9,6 +9,7 @@ exactly without the package (see ``explain.py``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 from dataclasses import dataclass
@@ -88,6 +89,18 @@ def target_for(cam_class: int, contrast: int | None = None):
     return ClassifierOutputTarget(check_class(cam_class)) if contrast is None else ContrastTarget(cam_class, contrast)
 
 
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device):
+    """Seed torch's generators for a block and restore them after it: the CPU's, and the CUDA
+    generator of ``device`` when it is a GPU (``manual_seed`` reseeds both)."""
+    devices = (
+        [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    )
+    with torch.random.fork_rng(devices=devices, device_type="cuda"):
+        torch.manual_seed(seed)
+        yield
+
+
 class Heatmaps:
     """Heatmaps of any method, class and contrast for one Explainer's explanations.
 
@@ -156,8 +169,7 @@ class Heatmaps:
 
         metric = ROADCombined(percentiles=list(ROAD_PERCENTILES))
         batch = torch.from_numpy(x)[None].to(self.explainer.device)
-        with self._lock, torch.random.fork_rng(devices=[]), torch.inference_mode():
-            torch.manual_seed(seed)  # the imputer adds noise: make the score repeatable
+        with self._lock, seeded(seed, self.explainer.device), torch.inference_mode():  # the imputer adds noise
             scores = metric(
                 batch, cam[None], [ClassifierOutputSoftmaxTarget(check_class(cam_class))], self.explainer.model
             )

@@ -17,6 +17,8 @@ import io
 import os
 import struct
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import BinaryIO
 
 import numpy as np
@@ -156,6 +158,24 @@ def model_input(img: Image.Image, transforms: ImageClassification) -> tuple[torc
     )
     crop = F.center_crop(resized, transforms.crop_size)  # PIL, e.g. 224×224
     return crop_input(crop, transforms.mean, transforms.std).unsqueeze(0), crop
+
+
+def prepare_inputs(
+    images: list[Image.Image], transforms: ImageClassification
+) -> list[tuple[torch.Tensor, Image.Image]]:
+    """``model_input`` of every image; several are prepared at once on a small thread pool (PIL's
+    resize and torch's normalisation release the GIL), so a batch is ready sooner than one by one."""
+    if len(images) > 1:
+        try:
+            return list(_pool().map(lambda image: model_input(image, transforms), images))
+        except RuntimeError:  # the pool has shut down: the interpreter is exiting
+            pass
+    return [model_input(image, transforms) for image in images]
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1), thread_name_prefix="prepare-inputs")
 
 
 def crop_input(crop: Image.Image, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:

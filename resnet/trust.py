@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .explain import Explainer
-from .heatmaps import ROAD_COST_FORWARDS, Heatmaps, method_named
+from .heatmaps import ROAD_COST_FORWARDS, Heatmaps, method_named, seeded
 
 SANITY_LAYERS = ("fc", "layer4", "layer3", "layer2", "layer1", "stem")  # randomized in this order, cumulatively
 STEM_MODULES = ("conv1", "bn1")
@@ -84,8 +84,7 @@ class SanityResult:
 def randomize(model: nn.Module, part: str, seed: int) -> None:
     """Re-initialise the parameters of one part of ``model`` in place, seeded (running statistics stay)."""
     modules = [getattr(model, name) for name in STEM_MODULES] if part == "stem" else [getattr(model, part)]
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        torch.manual_seed(seed)
+    with seeded(seed, next(model.parameters()).device), torch.no_grad():
         for root in modules:
             for module in root.modules():
                 if isinstance(module, (nn.Conv2d, nn.Linear)):
@@ -114,8 +113,10 @@ def sanity_check(
         cam_class, contrast: what the map explains.
         seed: seeds every re-initialisation (step i uses ``seed + i``): the result is reproducible.
     """
-    model = copy.deepcopy(explainer.model)
-    private = Explainer(dataclasses.replace(explainer.weights, model=model), precision=explainer.precision)
+    model = copy.deepcopy(explainer.model).float()
+    # In fp32 whatever the shared model runs in: randomized convolutions under the trained
+    # BatchNorm statistics can exceed fp16's range (inf/NaN maps).
+    private = Explainer(dataclasses.replace(explainer.weights, model=model), precision="fp32")
     heatmaps = Heatmaps(private, model=model)  # the copy is private already: the package may hook it
     cams = []
     for step, part in enumerate(SANITY_LAYERS):

@@ -48,7 +48,7 @@ def explain_frames(
     batch: list[Frame] = []
 
     def flush() -> Iterator[ExplainedFrame]:
-        explanations = explainer.explain_batch([Image.fromarray(f.image) for f in batch])
+        explanations = explainer.explain_batch([Image.fromarray(f.image) for f in batch], stages=())
         for frame, explanation in zip(batch, explanations, strict=True):
             cam = explanation.cam if heatmaps is None else heatmaps.heatmap(explanation, method, explanation.cam_class)
             yield ExplainedFrame(frame, explanation, cam)

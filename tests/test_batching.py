@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -47,11 +48,11 @@ class HeldFirstBatch:
         self.explainer, self.weights = explainer, explainer.weights
         self.busy, self.release = threading.Event(), threading.Event()
 
-    def explain_batch(self, images):
+    def explain_batch(self, images, **options):
         if not self.busy.is_set():
             self.busy.set()
             self.release.wait(timeout=60)
-        return self.explainer.explain_batch(images)
+        return self.explainer.explain_batch(images, **options)
 
 
 def test_calls_that_wait_for_a_busy_model_share_one_forward_pass(explainer, photos):
@@ -84,3 +85,28 @@ def test_a_lone_call_is_not_delayed_and_a_failure_reaches_its_caller(explainer, 
     with pytest.raises(RuntimeError):
         batcher.explain(Image.new("L", (64, 64)))  # not the clean RGB image callers must pass
     assert batcher.explain(load_image(photos[1])).top5 == explainer.explain(load_image(photos[1])).top5  # still serving
+
+
+def test_a_batch_brings_back_the_stages_any_of_its_callers_asked_for(explainer, photos):
+    held = HeldFirstBatch(explainer)
+    batcher = BatchingExplainer(held, max_batch=8)
+    images = [load_image(p) for p in photos[:3]]
+    wanted = [(), ("layer4",), ("stem", "layer2")]
+    answers: dict[int, object] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: answers.__setitem__(i, batcher.explain(images[i], stages=wanted[i])))
+        for i in range(3)
+    ]
+    threads[0].start()
+    assert held.busy.wait(timeout=60)
+    for t in threads[1:]:
+        t.start()
+    deadline = time.monotonic() + 60
+    while batcher._queue.qsize() < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    held.release.set()
+    for t in threads:
+        t.join(timeout=120)
+    assert list(batcher.batch_sizes) == [1, 2]
+    assert answers[0].stages == {}  # alone in its batch: nothing it did not ask for
+    assert answers[1].stages.keys() == answers[2].stages.keys() == {"stem", "layer2", "layer4"}

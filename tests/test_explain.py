@@ -13,7 +13,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from resnet import STAGES, load_image, model_input
-from resnet.explain import upsample_cams
+from resnet.explain import to_host, upsample_cams
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +149,36 @@ def test_batch_equals_one_by_one(explainer, images):
         for name in want.stage_cams:
             np.testing.assert_allclose(got.stage_cams[name], want.stage_cams[name], atol=1e-4)
         np.testing.assert_allclose([b.ratio for b in got.blocks], [b.ratio for b in want.blocks], rtol=1e-4)
+
+
+def test_the_gpus_packed_copy_gives_the_same_arrays(explainer, images):
+    """``to_host`` packs every part into one buffer per kind on a GPU; the same packing, run on
+    the CPU, must give back each part unchanged (shape, dtype, values), channels-last included."""
+    x = torch.cat([model_input(image, explainer.weights.transforms)[0] for image in images[:2]])
+    with torch.inference_mode():
+        logits, stages = explainer.forward_stages(x)
+        parts = {
+            "logits": logits,
+            "top_k": logits.topk(5).indices,
+            "half": logits.half(),
+            "layer3": stages["layer3"].contiguous(memory_format=torch.channels_last),
+        }
+        packed, plain = to_host(parts, pack=True), to_host(parts, pack=False)
+    assert packed.keys() == parts.keys()
+    for name, tensor in parts.items():
+        want = tensor.float().numpy() if tensor.is_floating_point() else tensor.numpy()
+        assert packed[name].shape == tuple(tensor.shape) and packed[name].dtype == want.dtype
+        assert np.array_equal(packed[name], want) and np.array_equal(plain[name], want)
+    assert packed["layer3"][1].flags.c_contiguous  # one image's activations: a plain (C, H, W) array
+
+
+def test_a_label_and_its_map_need_no_stage_activations(explainer, images, results):
+    lean = explainer.explain_batch(images, stages=())
+    for got, want in zip(lean, results, strict=True):
+        assert got.stages == {} and got.cam_class == want.cam_class
+        assert [p.index for p in got.top5] == [p.index for p in want.top5]
+        np.testing.assert_allclose([p.probability for p in got.top5], [p.probability for p in want.top5], atol=1e-5)
+        np.testing.assert_allclose(got.cam_grid, want.cam_grid, atol=1e-5)
+    assert explainer.explain(images[0], stages=("layer4",)).stages.keys() == {"layer4"}
+    with pytest.raises(ValueError, match="Unknown stages"):
+        explainer.explain(images[0], stages=("layer5",))

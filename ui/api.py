@@ -77,9 +77,8 @@ class Api:
             explained (top-1) class, and its layer4 Grad-CAM as a 7×7 grid of numbers in [0, 1]
             (rows top to bottom over the 224×224 centre crop the model saw). No files.
         """
-        result = self.run.explain(read_upload(image_path, _client_language(request)))
-        grid = self.explainer.layer4_grid(result, result.cam_class)  # (7, 7) in [0, 1]
-        return PredictAnswer(prediction_record(self.explainer.weights, result, grid))
+        result = self.run.explain(read_upload(image_path, _client_language(request)), stages=())
+        return PredictAnswer(prediction_record(self.explainer.weights, result, result.cam_grid))  # (7, 7) in [0, 1]
 
 
 def _client_language(request: gr.Request | None) -> str | None:
