@@ -1,9 +1,11 @@
 """How far above one forward pass an explanation costs, measured in one process.
 
-    python bench/bench_explain.py [--device cpu|cuda] [--repeats N] [--json]
+    python bench/bench_explain.py [--device cpu|cuda] [--precision auto|fp32|fp16|bf16] [--repeats N] [--json]
 
 Every figure uses the same model weights, input image and torch thread settings; each is the
-median of ``--repeats`` runs after warm-up. Ratios compare figures from this same run.
+median of ``--repeats`` runs after warm-up. Ratios compare figures from this same run. The
+"forward" baseline runs like with like: the explainer's precision (autocast) and memory format
+(``auto`` is fp16 and channels-last on CUDA, fp32 on the CPU).
 """
 
 from __future__ import annotations
@@ -66,15 +68,16 @@ def naive_pipeline(model: torch.nn.Module, x: torch.Tensor):
     return run
 
 
-def engine_figures(device: str, repeats: int) -> dict[str, float]:
+def engine_figures(device: str, repeats: int, precision: str = "auto") -> dict[str, float]:
     weights = load_weights("random", device=device)
-    explainer = Explainer(weights)
+    explainer = Explainer(weights, precision=precision)
     image = load_image(IMAGE)
     x = model_input(image, weights.transforms)[0].to(weights.device)  # (1, 3, 224, 224)
+    x = x.contiguous(memory_format=weights.memory_format)  # as the explainer feeds it
     model, dev = weights.model, weights.device
 
-    def forward():
-        with torch.inference_mode():
+    def forward():  # the bare model at the explainer's precision and memory format
+        with torch.inference_mode(), explainer.autocast():
             model(x)
 
     def explain_rendered():  # every picture /explain sends, encoded as the app encodes them
@@ -148,13 +151,16 @@ def http_figures(repeats: int, tmp: Path, device: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument(
+        "--precision", default="auto", help="auto (default), fp32, fp16 or bf16; the baseline matches it"
+    )
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per figure (median)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP round-trip figures")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     tune_allocator()  # as the CLI does (the http rows serve the app in this process)
 
-    ms = engine_figures(args.device, args.repeats)
+    ms = engine_figures(args.device, args.repeats, args.precision)
     if not args.no_http:
         with tempfile.TemporaryDirectory() as tmp:
             ms.update(http_figures(args.repeats, Path(tmp), args.device))
@@ -169,7 +175,12 @@ def main() -> None:
         ms["http_extra"] = ms["http"] - ms["http_null"]
         ratios["http/http_null"] = ms["http"] / ms["http_null"]
         ratios["http_extra/forward"] = ms["http_extra"] / ms["forward"]
-    machine = {"device": args.device, "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+    machine = {
+        "device": args.device,
+        "precision": args.precision,
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
     if args.device.startswith("cuda"):
         machine["gpu"] = torch.cuda.get_device_name()
     if args.json:

@@ -1,10 +1,11 @@
 """Dynamic batching: concurrent ``explain`` calls share one forward pass.
 
 Requests that arrive while the model is busy wait in a queue; when it is free, one worker
-thread takes every waiting image (up to ``max_batch``) and runs ``Explainer.explain_batch``
+thread takes every waiting image (up to ``max_batch``) and runs ``Explainer.explain_prepared``
 once. A lone request never waits for company, so batching adds no latency when the server is
-idle. Each caller decodes its own upload first, so a bad file fails alone, before it reaches the
-queue: one visitor's broken photo never costs another visitor an answer. (Gradio's own
+idle. Each caller decodes its upload and prepares the model's input (resize, crop, normalise)
+in its own thread, so that work runs in parallel, off the model's path, and a bad file fails
+alone, before it reaches the queue: one visitor's broken photo never costs another visitor an answer. (Gradio's own
 ``batch=True`` cannot do that: a batched function that raises fails every request in its batch.)
 """
 
@@ -18,6 +19,7 @@ from concurrent.futures import Future
 from PIL import Image
 
 from .explain import STAGES, Explainer, Explanation
+from .preprocess import model_input
 
 
 class BatchingExplainer:
@@ -30,7 +32,7 @@ class BatchingExplainer:
         self.batch_sizes: collections.deque[int] = collections.deque(
             maxlen=1000
         )  # recent batches, for tests and benches
-        self._queue: queue.SimpleQueue[tuple[Image.Image, tuple[str, ...], Future]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[tuple, tuple[str, ...], Future]] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -38,7 +40,8 @@ class BatchingExplainer:
         """Top-5, Grad-CAM and the ``stages``' activations of a clean RGB image (see
         ``Explainer.explain``; a batch brings back the stages any of its callers asked for)."""
         future: Future[Explanation] = Future()
-        self._queue.put((image, stages, future))
+        prepared = model_input(image, self.weights.transforms)  # here, in parallel: not on the model's path
+        self._queue.put((prepared, stages, future))
         self._ensure_worker()
         return future.result()
 
@@ -59,7 +62,7 @@ class BatchingExplainer:
             self.batch_sizes.append(len(batch))
             try:
                 wanted = tuple(name for name in STAGES if any(name in stages for _, stages, _ in batch))
-                results = self.explainer.explain_batch([image for image, _, _ in batch], stages=wanted)
+                results = self.explainer.explain_prepared([prepared for prepared, _, _ in batch], stages=wanted)
             except Exception as err:
                 for _, _, future in batch:
                     future.set_exception(err)

@@ -140,7 +140,8 @@ class Explainer:
         self.precision = precision
         self._stage_ends = network.stage_ends(self.model)  # last step of each stage -> the stage
 
-    def _autocast(self):
+    def autocast(self):
+        """The context the network body runs under: autocast at this precision, or nothing for fp32."""
         dtype = PRECISIONS[self.precision]
         return torch.autocast(self.device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
@@ -177,15 +178,15 @@ class Explainer:
         """Explain several images with one batched forward pass (see ``explain``). Several
         images are prepared in parallel (resizing releases the GIL)."""
         inputs = prepare_inputs(images, self.weights.transforms)
-        return self._explain_inputs(inputs, cam_classes, all_stages=all_stages, blocks=blocks, stages=stages)
+        return self.explain_prepared(inputs, cam_classes, all_stages=all_stages, blocks=blocks, stages=stages)
 
     def explain_crops(self, crops: list[Image.Image], cam_classes: list[int | None] | None = None) -> list[Explanation]:
         """Explain pictures that already are the model's crop (e.g. an edited crop, see
         ``resnet.whatif``): normalised as they are, not resized or cropped again."""
         mean, std = self.weights.transforms.mean, self.weights.transforms.std
-        return self._explain_inputs([(crop_input(crop, mean, std)[None], crop) for crop in crops], cam_classes)
+        return self.explain_prepared([(crop_input(crop, mean, std)[None], crop) for crop in crops], cam_classes)
 
-    def _explain_inputs(
+    def explain_prepared(
         self,
         inputs: list[tuple[torch.Tensor, Image.Image]],
         cam_classes: list[int | None] | None = None,
@@ -194,7 +195,8 @@ class Explainer:
         blocks: bool = False,
         stages: tuple[str, ...] = STAGES,
     ) -> list[Explanation]:
-        """(x (1, 3, 224, 224), crop) pairs -> explanations, one batched forward pass.
+        """(x (1, 3, 224, 224), crop) pairs (``preprocess.model_input``) -> explanations, one
+        batched forward pass.
 
         Everything per image (softmax, top-5, the layer4 Grad-CAM) is computed for the whole batch
         on the model's device, and what comes back to the host comes in one copy (``to_host``):
@@ -272,7 +274,7 @@ class Explainer:
     def walk(self, x: torch.Tensor, **kwargs) -> Iterator[network.Step]:
         """``network.walk`` of ``x`` (B, 3, 224, 224) on this analysis's device, memory format and precision."""
         x = x.to(self.device).contiguous(memory_format=self.weights.memory_format)
-        return network.walk(self.model, x, autocast=self._autocast, **kwargs)
+        return network.walk(self.model, x, autocast=self.autocast, **kwargs)
 
     def forward_stages(
         self, x: torch.Tensor, block_stats: list[list[BlockStats]] | None = None, stage_grads: bool = False

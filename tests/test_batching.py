@@ -48,11 +48,11 @@ class HeldFirstBatch:
         self.explainer, self.weights = explainer, explainer.weights
         self.busy, self.release = threading.Event(), threading.Event()
 
-    def explain_batch(self, images, **options):
+    def explain_prepared(self, inputs, **options):
         if not self.busy.is_set():
             self.busy.set()
             self.release.wait(timeout=60)
-        return self.explainer.explain_batch(images, **options)
+        return self.explainer.explain_prepared(inputs, **options)
 
 
 def test_calls_that_wait_for_a_busy_model_share_one_forward_pass(explainer, photos):

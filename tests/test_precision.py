@@ -7,6 +7,9 @@ the CUDA path itself and run only where a GPU is present (bench/gpu_check.sh).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -98,3 +101,11 @@ def test_cuda_fp32_without_tf32_matches_cpu(checkpoint, explainer, images):
             np.testing.assert_allclose(got.cam, want.cam, atol=1e-3)
     finally:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def test_gpu_memory_figures_survive_what_nvidia_smi_prints():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from bench_gpu import parse_used_mb
+
+    assert parse_used_mb("1234\n[N/A]\n 567 \n") == [1234.0, 567.0]  # every GPU, "[N/A]" skipped
+    assert parse_used_mb("[N/A]\n") is None and parse_used_mb("") is None
