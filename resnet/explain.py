@@ -139,6 +139,11 @@ class Explainer:
             raise ValueError(f"Unknown precision {precision!r}; choose auto or one of {', '.join(PRECISIONS)}.")
         self.precision = precision
         self._stage_ends = network.stage_ends(self.model)  # last step of each stage -> the stage
+        # The classifier on the host, copied once now: every class's Grad-CAM and logit parts of an
+        # explained image come from it without touching the model (on a ZeroGPU Space the model's
+        # tensors are out of reach outside GPU calls once the app has launched).
+        self.fc_weight = self.model.fc.weight.detach().float().cpu().contiguous()  # (classes, 2048)
+        self.fc_bias = self.model.fc.bias.detach().float().cpu().contiguous()  # (classes,)
 
     def autocast(self):
         """The context the network body runs under: autocast at this precision, or nothing for fp32."""
@@ -337,8 +342,8 @@ class Explainer:
         return grids
 
     def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
-        """fc row of the class, minus the contrast class's row for "why A and not B". (2048,)"""
-        weight = self.model.fc.weight
+        """fc row of the class, minus the contrast class's row for "why A and not B": (2048,) on the host."""
+        weight = self.fc_weight
         direction = weight[self.check_class(cam_class)]
         if contrast is not None:
             direction = direction - weight[self.check_class(contrast)]
@@ -359,10 +364,10 @@ class Explainer:
             layer4 = (
                 explanation if isinstance(explanation, torch.Tensor) else torch.from_numpy(explanation.stages["layer4"])
             )
-            layer4 = layer4.to(self.device).float()  # (2048, h, w)
+            layer4 = layer4.detach().float().cpu()  # (2048, h, w): the host copy of fc, no model run
             _, h, w = layer4.shape
-            direction = self.class_direction(cam_class, contrast).float() / (h * w)
-            return torch.einsum("k,khw->hw", direction, layer4).cpu().numpy()
+            direction = self.class_direction(cam_class, contrast) / (h * w)
+            return torch.einsum("k,khw->hw", direction, layer4).numpy()
 
     def layer4_grid(
         self,
@@ -395,11 +400,10 @@ class Explainer:
 
     def logit_parts(self, explanation: Explanation, cam_class: int) -> LogitParts:
         """Split the class's logit into per-channel contributions of the pooled layer4 features."""
-        with torch.inference_mode():
-            pooled = torch.from_numpy(explanation.stages["layer4"]).to(self.device).mean(dim=(1, 2))  # (2048,)
-            weight = self.model.fc.weight[self.check_class(cam_class)].float()
-            contributions = (weight * pooled).cpu().numpy()
-            bias = float(self.model.fc.bias[cam_class])
+        index = self.check_class(cam_class)
+        pooled = torch.from_numpy(explanation.stages["layer4"]).float().mean(dim=(1, 2))  # (2048,)
+        contributions = (self.fc_weight[index] * pooled).numpy()
+        bias = float(self.fc_bias[index])
         return LogitParts(cam_class, float(explanation.logits[cam_class]), bias, contributions)
 
 
@@ -432,7 +436,7 @@ def to_host(parts: dict[str, torch.Tensor], pack: bool | None = None) -> dict[st
         pinned = torch.empty(packed.shape, dtype=dtype, pin_memory=cuda)
         pinned.copy_(packed, non_blocking=cuda)
         if cuda:
-            torch.cuda.current_stream(device).synchronize()
+            torch.cuda.synchronize(device)
         flat, start = pinned.numpy(), 0
         for name, t in chosen.items():
             size = t[0].numel()

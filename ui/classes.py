@@ -12,7 +12,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cached_property
 
 from resnet import Explainer, Explanation
 from resnet.heatmaps import Heatmaps
@@ -73,10 +72,9 @@ class Classifiers:
         self.keep = keep
         self._heads: OrderedDict[str, Classifier] = OrderedDict()
         self._lock = threading.Lock()
-
-    @cached_property
-    def backbone(self) -> str:
-        return backbone_sha256(self.shared.explainer.model)
+        # Hashed now, while the weights are within reach (on a ZeroGPU Space they are not, outside
+        # GPU calls, once the app has launched): every head is checked against it.
+        self.backbone = backbone_sha256(explainer.model)
 
     def of(self, head: Head | None) -> Classifier:
         """The shared classifier, or the one of ``head`` (built on first use, the last few kept)."""
