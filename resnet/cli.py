@@ -29,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import render
+from .evaluate_cli import add_evaluate_parser, evaluate_command
 from .explain import PRECISIONS, Explainer, Explanation, find_class, upsample_cams
 from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
 from .lesions import gradient_along_depth, lesioned_logits
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_flags(taught)
     add_video_parser(commands, add_model_flags)
     add_race_parser(commands)
+    add_evaluate_parser(commands)
     return parser
 
 
@@ -387,5 +389,11 @@ def teach_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tune_allocator()
-    commands = {"explain": explain_command, "teach": teach_command, "video": video_command, "race": race_command}
+    commands = {
+        "explain": explain_command,
+        "teach": teach_command,
+        "video": video_command,
+        "race": race_command,
+        "evaluate": evaluate_command,
+    }
     return commands[args.command](args)

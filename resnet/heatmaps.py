@@ -59,8 +59,11 @@ METHODS: dict[str, Method] = {
 DEFAULT_METHOD = "Grad-CAM"
 
 
-def method_named(name: str) -> Method:
-    """Look a method up by its label, case- and punctuation-insensitively (``gradcam++``)."""
+def method_named(name: str | Method) -> Method:
+    """Look a method up by its label, case- and punctuation-insensitively (``gradcam++``); a
+    ``Method`` is itself (e.g. ``resnet.evaluate.FLOOR``, which the menus do not offer)."""
+    if isinstance(name, Method):
+        return name
     key = _squash(name)
     for method in METHODS.values():
         if _squash(method.label) == key:

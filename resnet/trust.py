@@ -174,22 +174,23 @@ def masked_inputs(x: np.ndarray, cam: np.ndarray, steps: int = CURVE_STEPS) -> t
     return deletion, insertion
 
 
-def probabilities(explainer: Explainer, inputs: np.ndarray, cam_class: int) -> np.ndarray:
-    """Softmax probability of ``cam_class`` for each normalised input (N, 3, H, W), in batches."""
+def probabilities(explainer: Explainer, inputs: np.ndarray, cam_class: int, batch: int = BATCH) -> np.ndarray:
+    """Softmax probability of ``cam_class`` for each normalised input (N, 3, H, W), ``batch`` at a time."""
     out = []
     with torch.inference_mode():
-        for start in range(0, len(inputs), BATCH):
-            logits, _ = explainer.forward_stages(torch.from_numpy(inputs[start : start + BATCH]))
+        for start in range(0, len(inputs), batch):
+            logits, _ = explainer.forward_stages(torch.from_numpy(inputs[start : start + batch]))
             out.append(logits.float().softmax(dim=1)[:, cam_class].cpu().numpy())
     return np.concatenate(out).astype(np.float32)
 
 
 def faithfulness_curves(
-    explainer: Explainer, x: np.ndarray, cam: np.ndarray, cam_class: int, steps: int = CURVE_STEPS
+    explainer: Explainer, x: np.ndarray, cam: np.ndarray, cam_class: int, steps: int = CURVE_STEPS, batch: int = BATCH
 ) -> Curves:
-    """Deletion and insertion curves of a map for the explained class (2·(K+1) forward passes, batched)."""
+    """Deletion and insertion curves of a map for the explained class (2·(K+1) forward passes,
+    ``batch`` masked images at a time)."""
     deletion, insertion = masked_inputs(x, cam, steps)
-    probs = probabilities(explainer, np.concatenate([deletion, insertion]), cam_class)
+    probs = probabilities(explainer, np.concatenate([deletion, insertion]), cam_class, batch)
     return Curves(deletion=probs[: steps + 1], insertion=probs[steps + 1 :])
 
 
