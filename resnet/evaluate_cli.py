@@ -125,6 +125,9 @@ class RayScorer:
     def __init__(self, flags: dict, settings: dict):
         import torch
 
+        from .runtime import tune_allocator
+
+        tune_allocator()  # as the CLI's own process does
         torch.set_num_threads(max(1, int(flags.pop("threads"))))
         self.data = Path(flags["data"])
         self.scorer = _scorer(argparse.Namespace(**flags), Settings(**settings))

@@ -27,11 +27,16 @@ ROAD_COST_FORWARDS = 58
 ROAD_METRIC = "ROAD combined, 20-80% removed, softmax probability"  # what Heatmaps.road measures
 
 
+# Costs of the methods grad-cam 1.5.7 added, in forward passes (bench/bench_methods.py, 2-core CPU).
+SHAPLEY_FORWARDS, FINER_FORWARDS, KPCA_FORWARDS, ELEMENTWISE_FORWARDS, REFINE_FORWARDS = 5, 3, 3, 5, 9
+
+
 @dataclass(frozen=True)
 class Method:
     label: str  # as shown in the UI
     class_name: str  # the pytorch_grad_cam class (imported on first use: it loads cv2 and friends)
     forwards: float  # cost in forward passes, measured with bench/bench_methods.py on a 2-core CPU
+    layers: tuple[str, ...] = ()  # stages whose last blocks it combines (RefineCAM); else the one asked for
 
     @property
     def package_class(self) -> type:
@@ -54,6 +59,13 @@ METHODS: dict[str, Method] = {
         Method("FullGrad", "FullGrad", 70),
         Method("Score-CAM", "ScoreCAM", 1400),  # one masked forward per layer4 channel (2048)
         Method("Ablation-CAM", "AblationCAM", 1700),  # one ablated forward per layer4 channel
+        Method("ShapleyCAM", "ShapleyCAM", SHAPLEY_FORWARDS),  # gradient and Hessian-vector product
+        Method("Finer-CAM", "FinerCAM", FINER_FORWARDS),  # the class against its closest rivals
+        Method("KPCA-CAM", "KPCA_CAM", KPCA_FORWARDS),  # kernel PCA of the activations
+        Method("Grad-CAM element-wise", "GradCAMElementWise", ELEMENTWISE_FORWARDS),
+        Method(
+            "RefineCAM", "RefineCAM", REFINE_FORWARDS, ("layer2", "layer3", "layer4")
+        ),  # Grad-CAM++ per stage, multiplied
     ]
 }
 DEFAULT_METHOD = "Grad-CAM"
@@ -90,6 +102,13 @@ def target_for(cam_class: int, contrast: int | None = None):
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     return ClassifierOutputTarget(check_class(cam_class)) if contrast is None else ContrastTarget(cam_class, contrast)
+
+
+def _release(cam) -> None:
+    """Remove the hooks a package CAM put on the model (wrappers keep theirs on inner CAMs)."""
+    for inner in [cam, getattr(cam, "base_cam", None), *getattr(cam, "base_cam_per_layer", [])]:
+        if inner is not None and hasattr(inner, "activations_and_grads"):
+            inner.activations_and_grads.release()
 
 
 @contextlib.contextmanager
@@ -150,13 +169,21 @@ class Heatmaps:
         chosen = method_named(method)
         with self._lock:
             model = self._private_model()
-            cam = chosen.package_class(model=model, target_layers=[getattr(model, layer)[-1]])
+            layers = [getattr(model, name)[-1] for name in (chosen.layers or (layer,))]
+            cam = chosen.package_class(model=model, target_layers=layers)
+            # ShapleyCAM differentiates the gradient again: it needs a graph from the head's
+            # weights (through avgpool and fc the second-order term itself is 0).
+            model.fc.weight.requires_grad_(chosen.class_name == "ShapleyCAM")
             try:
                 batch = torch.from_numpy(x)[None].to(self.explainer.device).requires_grad_(True)
                 with torch.enable_grad():  # parameters stay frozen; gradients flow from the input
-                    result = cam(input_tensor=batch, targets=[target_for(cam_class, contrast)])
+                    if chosen.class_name == "FinerCAM" and contrast is None:  # against the closest classes
+                        result = cam(input_tensor=batch, targets=None, target_idx=check_class(cam_class))
+                    else:
+                        result = cam(input_tensor=batch, targets=[target_for(cam_class, contrast)])
             finally:
-                cam.activations_and_grads.release()  # the package's __exit__ would swallow IndexError
+                _release(cam)  # the package's __exit__ would swallow IndexError
+                model.fc.weight.requires_grad_(False)
         return np.asarray(result[0], dtype=np.float32)
 
     def road(self, x: np.ndarray, cam: np.ndarray, cam_class: int, seed: int = 0) -> float:

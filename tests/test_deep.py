@@ -172,6 +172,40 @@ def test_each_quick_method_equals_the_package_run_on_the_reference_model(
     np.testing.assert_allclose(cam, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("method", "package_class", "layers", "finer"),
+    [
+        ("ShapleyCAM", "ShapleyCAM", ("layer4",), False),
+        ("Finer-CAM", "FinerCAM", ("layer4",), True),
+        ("KPCA-CAM", "KPCA_CAM", ("layer4",), False),
+        ("Grad-CAM element-wise", "GradCAMElementWise", ("layer4",), False),
+        ("RefineCAM", "RefineCAM", ("layer2", "layer3", "layer4"), False),
+    ],
+)
+def test_the_methods_grad_cam_1_5_7_added_equal_the_package_run_on_the_reference_model(
+    package, reference_model, full, method, package_class, layers, finer
+):
+    """Run as their authors document them: Finer-CAM against the class's closest rivals
+    (``target_idx``), RefineCAM over the last blocks of layer2..layer4."""
+    import pytorch_grad_cam
+
+    cam = package.heatmap(full, method, full.cam_class)
+    targets = [reference_model.get_submodule(name)[-1] for name in layers]
+    reference = getattr(pytorch_grad_cam, package_class)(model=reference_model, target_layers=targets)
+    x = model_x(full).requires_grad_(True)
+    if finer:
+        expected = reference(input_tensor=x, targets=None, target_idx=full.cam_class)[0]
+    else:
+        expected = reference(input_tensor=x, targets=[ClassifierOutputTarget(full.cam_class)])[0]
+    for inner in [reference, getattr(reference, "base_cam", None), *getattr(reference, "base_cam_per_layer", [])]:
+        if inner is not None and hasattr(inner, "activations_and_grads"):
+            inner.activations_and_grads.release()
+    assert cam.shape == (224, 224) and cam.dtype == np.float32 and cam.min() >= 0 and cam.max() <= 1
+    np.testing.assert_allclose(cam, expected, atol=1e-5)
+    for module in package._private_model().modules():
+        assert not module._forward_hooks and not module._backward_hooks  # every hook released
+
+
 def test_package_call_does_not_disturb_concurrent_explanations(explainer, package, image, full):
     errors = []
 
@@ -220,6 +254,11 @@ def test_methods_and_classes_are_found_by_name(weights):
         "Score-CAM",
         "Ablation-CAM",
         "FullGrad",
+        "ShapleyCAM",
+        "Finer-CAM",
+        "KPCA-CAM",
+        "Grad-CAM element-wise",
+        "RefineCAM",
     }
     assert method_named("scorecam").label == "Score-CAM"
     with pytest.raises(ValueError, match="choose one of"):

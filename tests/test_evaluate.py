@@ -226,3 +226,26 @@ def test_ray_gives_the_same_rows(run, data, checkpoint, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     _same_rows(run, tmp_path)
     assert pd.read_csv(tmp_path / "skipped.csv")["image"].tolist() == ["281/broken.jpg"]
+
+
+def test_energy_and_tolerance_free_pointing_equal_quantus():
+    """Quantus 0.6 computes the energy as RelevanceMassAccuracy and the pointing game without a
+    tolerance (a hit when a maximal pixel lies in the mask); ours with ``tolerance=0`` is that."""
+    quantus = pytest.importorskip("quantus")
+    rng = np.random.default_rng(1)
+    cams, masks, boxes = [], [], []
+    for i in range(12):
+        x0, y0 = rng.uniform(0, 180, 2)
+        box = (x0, y0, x0 + rng.uniform(4, 44), y0 + rng.uniform(4, 44))
+        cam = rng.random((224, 224)).astype(np.float32)
+        if i % 2:  # its maximum inside the box
+            cam[int(y0 + 2), int(x0 + 2)] = 2.0
+        cams.append(cam)
+        masks.append(box_mask([box], 224))
+        boxes.append(box)
+    a_batch, s_batch = np.stack(cams)[:, None], np.stack(masks)[:, None]
+    mass = quantus.RelevanceMassAccuracy(disable_warnings=True).evaluate_batch(a_batch=a_batch, s_batch=s_batch)
+    hits = quantus.PointingGame(disable_warnings=True).evaluate_batch(a_batch=a_batch, s_batch=s_batch)
+    np.testing.assert_allclose([energy(c, [b]) for c, b in zip(cams, boxes, strict=True)], mass, rtol=1e-5)
+    assert [pointing_hit(c, [b], tolerance=0) for c, b in zip(cams, boxes, strict=True)] == [float(h) for h in hits]
+    assert 0 < sum(hits) < len(hits)  # hits and misses both checked

@@ -18,7 +18,8 @@ def full(explainer, photos):
 
 def test_every_method_names_a_package_class_and_a_measured_cost():
     for method in METHODS.values():
-        assert issubclass(method.package_class, pytorch_grad_cam.base_cam.BaseCAM) or method.label == "FullGrad"
+        wrapper = method.label in ("FullGrad", "Finer-CAM", "RefineCAM")  # they wrap or stand beside BaseCAM
+        assert issubclass(method.package_class, pytorch_grad_cam.base_cam.BaseCAM) or wrapper
         assert method.package_class.__name__ == method.class_name
         assert method.forwards >= 1
     assert METHODS[DEFAULT_METHOD].package_class is pytorch_grad_cam.GradCAM
