@@ -49,7 +49,7 @@ def report_html(rows, summary, curves: dict, skipped: list, run: dict) -> str:
             "map's order (deletion: lower is better) or inserted into the ImageNet-mean image "
             "(insertion: higher is better); bands are ±1.96 standard errors.</p>"
         )
-        parts.append(_image(_curves_figure(curves)))
+        parts.append(_image(curves_figure(curves)))
     parts.append("<h2>Metrics</h2><p>Means with 95% bootstrap intervals.</p>")
     parts.append(_image(_bars_figure(summary)))
     parts.append(_summary_table(summary))
@@ -110,7 +110,7 @@ def _disagreements(rows) -> list[str]:
     return lines
 
 
-def _curves_figure(curves: dict):
+def curves_figure(curves: dict):
     import matplotlib
 
     matplotlib.use("Agg")

@@ -101,3 +101,36 @@ def test_nothing_to_check_without_an_image(tabs):
     with pytest.raises(gr.Error, match="No image yet"):
         trust.sanity(None, "jet", EN, progress=NoProgress())
     assert trust.diagnose(None, EN).raw_grid is None
+
+
+def test_ranking_the_methods_over_photos_gives_evaluates_summary(tabs, explainer, photos, tmp_path):
+    """Two photos and an unreadable file: every quick method and the random floor, summarised; the
+    Grad-CAM means equal the Trust tab's own curves of each photo, averaged."""
+    from gradio import Error
+
+    from resnet import load_image
+    from resnet.evaluate import QUICK_METHODS
+    from resnet.trust import faithfulness_curves
+
+    _, trust = tabs
+    broken = tmp_path / "broken.jpg"
+    broken.write_text("not a photo")
+    uploads = [str(photos[0]), str(photos[3]), str(broken)]
+    cost = trust.ranking.cost("uploads", uploads, EN).rank_cost
+    assert cost.startswith("Cost here: 3 photos") and "forward passes" in cost
+    assert "张照片" in trust.ranking.cost("examples", None, ZH).rank_cost
+    panel = trust.ranking.rank("uploads", uploads, EN, progress=NoProgress())
+    table = panel.rank_table
+    assert len(table) == 2 * (len(QUICK_METHODS) + 1)  # deletion and insertion for each, RandomCAM too
+    deletion = table[(table["method"] == "Grad-CAM") & (table["metric"] == "deletion")]["mean"].item()
+    expected = []
+    for photo in uploads[:2]:
+        explanation = explainer.explain(load_image(photo))
+        expected.append(faithfulness_curves(explainer, explanation.input, explanation.cam, explanation.cam_class))
+    assert deletion == pytest.approx(np.mean([c.deletion_auc for c in expected]), abs=1e-4)
+    assert "Most faithful by insertion here" in panel.rank_text and "broken.jpg" in panel.rank_text
+    assert Image.open(panel.rank_plot).size[0] > 300
+    with pytest.raises(Error, match="at most 20 photos"):
+        trust.ranking.rank("uploads", [str(photos[0])] * 21, EN, progress=NoProgress())
+    with pytest.raises(Error, match="Choose some photos"):
+        trust.ranking.rank("uploads", None, EN, progress=NoProgress())

@@ -37,7 +37,7 @@ WRAPPED |= {
     "block_lesson",
 }
 WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion", "explain_video", "open_frame"}
-WRAPPED |= {"explain_edited", "lesion_panel", "flow_panel"}
+WRAPPED |= {"explain_edited", "lesion_panel", "flow_panel", "rank"}
 
 
 def round_trip(value):

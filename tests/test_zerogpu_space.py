@@ -143,6 +143,8 @@ def test_every_event_runs_without_touching_an_offloaded_tensor(space, photos, tm
     fire("layercam_button", "click")  # then the stage panel and the diagnosis of the new map
     for button in ("sanity_button", "curves_button", "agreement_button", "negative_button"):
         fire(button, "click")
+    fire("rank_source", "change", rank_source="uploads", rank_files=[page.upload(photos[4])])
+    fire("rank_button", "click")
     fire("learn_tab", "select")
     fire("lab_tab", "select")
     fire("kernel_pick", "release", kernel_pick=3)

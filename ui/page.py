@@ -100,7 +100,7 @@ def build_demo(
         groups = _build_groups(shared, tabs)
         _wire(demo, shared, tabs, groups, max(max_batch, CONCURRENCY))
         forget_closed_pages(demo)
-    for owner in (shared, *vars(tabs).values()):  # tests and the load test find components by name
+    for owner in (shared, *vars(tabs).values(), tabs.trust.ranking):  # tests and the load test find them by name
         for name, component in named_components(owner).items():
             if component.elem_id is None:
                 component.elem_id = name

@@ -222,6 +222,19 @@ STATIC = {
     "agreement_gallery": "Each method's map, and their consensus (mean)",
     "agreement_matrix": "Pairwise Spearman rank correlation",
     "agreement_ranking": "Ranked by faithfulness (insertion AUC − deletion AUC)",
+    "rank_intro": (
+        "**Rank the methods over several photos.** One photo does not say which method is most faithful "
+        "for this model: here every quick method, and a random map as the floor, is scored on each photo "
+        "(deletion and insertion) and summarised with 95% intervals, exactly as `python -m resnet evaluate` "
+        "does for a whole folder."
+    ),
+    "rank_source": "Photos",
+    "rank_examples": "the example photos",
+    "rank_uploads": "my photos (up to 20)",
+    "rank_files": "Your photos",
+    "rank_button": "Rank the methods",
+    "rank_plot": "Mean curves per method (bands: ±1.96 standard errors)",
+    "rank_table": "Summary over the photos",
     "occlusion_button": f"Occlusion sensitivity map ({occlusion_forwards()} forward passes)",
     "occlusion_image": "Occlusion sensitivity (red: covering it lowers the score)",
     "raw_grid": "Grad-CAM's 7×7 evidence before the ReLU, un-normalised (red: for, blue: against; one scale for all top-5 classes)",
@@ -372,6 +385,17 @@ SERVER = {
     "rank_gap": "insertion − deletion",
     "rank_insertion": "insertion AUC",
     "rank_deletion": "deletion AUC",
+    "rank_cost": "Cost here: {photos} photos × ({methods} methods and a random map) ≈ {forwards:.0f} forward "
+    "passes (≈ {seconds:.0f} s).",
+    "rank_no_photos": "Choose some photos to rank the methods on (or the example photos).",
+    "rank_too_many": "Choose at most {limit} photos ({count} were given).",
+    "rank_running": "Photo {done} of {total}",
+    "rank_none_readable": "None of these files could be read as a photo. Upload JPEG, PNG or WebP photos.",
+    "rank_columns": "method|metric|mean|95% interval|rank|beats a random map",
+    "rank_best": "Most faithful by insertion here: **{method}**.",
+    "rank_all_beat_random": "Every method beats a random map on both curves.",
+    "rank_not_beating_random": "**Not better than a random map here:** {methods}.",
+    "rank_skipped": "Skipped (unreadable): {files}.",
     "diagnosis_ok": "Evidence before the ReLU: strongest cell for the class {positive:+.3f}, against it "
     "{negative:.3f}; the cells sum to {total:+.3f} (the logit without its bias).",
     "diagnosis_empty": "**The map is empty:** no cell of layer4 speaks *for* “{name}” (strongest for it "

@@ -194,6 +194,17 @@ STATIC = {
     "agreement_gallery": "各方法的热力图及其共识（平均）",
     "agreement_matrix": "两两之间的 Spearman 秩相关",
     "agreement_ranking": "按忠实度排序（插入 AUC − 删除 AUC）",
+    "rank_intro": (
+        "**在多张照片上给方法排名。** 一张照片说明不了哪种方法对这个模型最忠实：这里每种快速方法，以及作为下限的随机图，"
+        "都在每张照片上评分（删除与插入），并给出 95% 区间的汇总，与 `python -m resnet evaluate` 对整个文件夹的做法完全相同。"
+    ),
+    "rank_source": "照片",
+    "rank_examples": "示例照片",
+    "rank_uploads": "我的照片（最多 20 张）",
+    "rank_files": "你的照片",
+    "rank_button": "给方法排名",
+    "rank_plot": "各方法的平均曲线（带：±1.96 个标准误）",
+    "rank_table": "所有照片的汇总",
     "occlusion_button": f"遮挡敏感度图（{occlusion_forwards()} 次前向计算）",
     "occlusion_image": "遮挡敏感度（红：遮住会降低分数）",
     "raw_grid": "ReLU 之前未归一化的 Grad-CAM 7×7 证据（红：支持，蓝：反对；前 5 个类别共用一个标尺）",
@@ -345,6 +356,16 @@ SERVER = {
     "rank_gap": "插入 − 删除",
     "rank_insertion": "插入 AUC",
     "rank_deletion": "删除 AUC",
+    "rank_cost": "本机成本：{photos} 张照片 ×（{methods} 种方法加一张随机图）≈ {forwards:.0f} 次前向计算（约 {seconds:.0f} 秒）。",
+    "rank_no_photos": "请选择用来给方法排名的照片（或使用示例照片）。",
+    "rank_too_many": "最多选择 {limit} 张照片（给了 {count} 张）。",
+    "rank_running": "第 {done} 张，共 {total} 张",
+    "rank_none_readable": "这些文件都无法作为照片读取。请上传 JPEG、PNG 或 WebP 照片。",
+    "rank_columns": "方法|指标|均值|95% 区间|名次|胜过随机图",
+    "rank_best": "按插入曲线，这里最忠实的是：**{method}**。",
+    "rank_all_beat_random": "每种方法在两条曲线上都胜过随机图。",
+    "rank_not_beating_random": "**在这里并不比随机图更好：** {methods}。",
+    "rank_skipped": "已跳过（无法读取）：{files}。",
     "diagnosis_ok": "ReLU 之前的证据：支持该类别最强的格子 {positive:+.3f}，反对最强 {negative:.3f}；"
     "所有格子之和为 {total:+.3f}（不含偏置的 logit）。",
     "diagnosis_empty": "**热力图是空的：** layer4 没有任何格子*支持*“{name}”（支持最强 {positive:+.3f}，反对最强 "

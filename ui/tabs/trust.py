@@ -28,6 +28,7 @@ from resnet.trust import (
 )
 from ui.classes import Classifier, Classifiers
 from ui.files import Gallery, ScratchFiles
+from ui.ranking import MethodRanking
 from ui.text import say, text
 from ui.view import overlay_picture, require
 
@@ -84,6 +85,7 @@ class TrustTab:
         self.classifiers = classifiers or Classifiers(explainer, heatmaps)
         self.files = files
         self.forward_seconds = forward_seconds
+        self.ranking = MethodRanking(self.classifiers, files, forward_seconds)
 
     def build(self, shared) -> None:
         gr.Markdown(text("trust_intro"))
@@ -118,6 +120,7 @@ class TrustTab:
             self.raw_grid = gr.Image(
                 label=text("raw_grid"), type="filepath", format="png", interactive=False, height=240
             )
+        self.ranking.build()
 
     def wire(self, shared, explain) -> None:
         """``explain``: the panel whose heatmap the checks are about (LayerCAM is chosen there)."""
@@ -134,6 +137,7 @@ class TrustTab:
         shared.go_to(self.stages_button, "stages")
         chosen = self.layercam_button.click(lambda: LAYERCAM, None, explain.method, api_visibility="private")
         explain.retargets.append(explain.retarget_on(shared, chosen.then, explain.any_class))
+        self.ranking.wire(shared)
 
     def follow_heatmap(self, shared, changed) -> None:
         """Every new heatmap: its diagnosis."""
