@@ -48,21 +48,16 @@ def data(photos, tmp_path_factory):
     return root, boxes
 
 
-def evaluate(data, out: Path, checkpoint, *extra: str) -> int:
+def arguments(data, out: Path, checkpoint, *extra: str) -> list[str]:
+    """``evaluate``'s arguments for the test folder: Grad-CAM (and the floor), four metrics, boxes."""
     root, boxes = data
-    argv = ["evaluate", str(root), "--out", str(out), "--weights", str(checkpoint), "--device", "cpu"]
-    return main(
-        [
-            *argv,
-            "--methods",
-            "Grad-CAM",
-            "--metrics",
-            "deletion,insertion,pointing,energy",
-            "--boxes",
-            str(boxes),
-            *extra,
-        ]
-    )
+    common = ["evaluate", str(root), "--out", str(out), "--weights", str(checkpoint), "--device", "cpu"]
+    metrics = ["--metrics", "deletion,insertion,pointing,energy", "--boxes", str(boxes)]
+    return [*common, "--methods", "Grad-CAM", *metrics, *extra]
+
+
+def evaluate(data, out: Path, checkpoint, *extra: str) -> int:
+    return main(arguments(data, out, checkpoint, *extra))
 
 
 @pytest.fixture(scope="module")
@@ -167,27 +162,7 @@ def test_bad_arguments_exit_2_with_a_sentence(data, checkpoint, tmp_path, capsys
 
 
 def _command(data, out, checkpoint, *extra):
-    root, boxes = data
-    return [
-        sys.executable,
-        "-m",
-        "resnet",
-        "evaluate",
-        str(root),
-        "--out",
-        str(out),
-        "--weights",
-        str(checkpoint),
-        "--device",
-        "cpu",
-        "--methods",
-        "Grad-CAM",
-        "--metrics",
-        "deletion,insertion,pointing,energy",
-        "--boxes",
-        str(boxes),
-        *extra,
-    ]
+    return [sys.executable, "-m", "resnet", *arguments(data, out, checkpoint, *extra)]
 
 
 def _same_rows(a: Path, b: Path) -> None:
