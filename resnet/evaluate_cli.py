@@ -64,8 +64,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
     print(f"{len(images)} images, {len(done & set(images))} already done, {len(todo)} to go", file=sys.stderr)
     started = time.perf_counter()
     results = _run_ray(args, settings, todo) if args.engine == "ray" else _run_local(args, settings, todo)
-    for scored in _progress(results, len(todo)):
-        store.save(scored)
+    try:
+        for scored in _progress(results, len(todo)):
+            store.save(scored)
+    except ValueError as err:  # the cluster cannot run what was asked (finished images stay saved)
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     seconds = time.perf_counter() - started
     from .evaluate_report import write_outputs
 
@@ -145,6 +149,12 @@ def _run_ray(args, settings: Settings, todo: list[str]) -> Iterator[Scored]:
     ray.init(address=args.ray_address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     gpus = args.gpus_per_worker
     resources = ray.cluster_resources()
+    if gpus > resources.get("GPU", 0):
+        ray.shutdown()
+        raise ValueError(
+            f"--gpus-per-worker {gpus:g}, but the Ray cluster has {resources.get('GPU', 0):g} GPUs; "
+            "ask for fewer, or join a cluster with GPUs (--ray-address)."
+        )
     cpus = int(resources.get("CPU", 1))
     workers = args.workers or max(1, int(resources.get("GPU", 0) // gpus) if gpus else cpus)
     flags = {

@@ -159,6 +159,8 @@ def test_bad_arguments_exit_2_with_a_sentence(data, checkpoint, tmp_path, capsys
     assert "is not a folder" in capsys.readouterr().err
     assert evaluate(data, tmp_path, checkpoint, "--workers", "2") == 2
     assert "need --engine ray" in capsys.readouterr().err
+    assert evaluate(data, tmp_path, tmp_path / "missing.pth") == 2
+    assert "error:" in capsys.readouterr().err
 
 
 def _command(data, out, checkpoint, *extra):
