@@ -281,7 +281,7 @@ class Store:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(scored.rows, schema=ROW_SCHEMA())
+        table = pa.Table.from_pylist(scored.rows, schema=row_schema())
         target = self.parts / f"{self.key(scored.image)}.parquet"
         staging = target.with_name(f".{target.name}.tmp")
         pq.write_table(table, staging)
@@ -302,7 +302,8 @@ class Store:
         return sorted((image, reason) for image, reason in lines)
 
 
-def ROW_SCHEMA():
+def row_schema():
+    """The Parquet schema of a row (pyarrow is imported when a run first writes)."""
     import pyarrow as pa
 
     curve = pa.list_(pa.float32())
