@@ -30,6 +30,7 @@ import numpy as np
 from .explain import Explainer, find_class
 from .heatmaps import Heatmaps, Method, method_named
 from .preprocess import MAX_ASPECT, ImageError, load_image
+from .runs import IMAGE_SUFFIXES
 from .trust import AGREEMENT_METHODS, CURVE_STEPS, faithfulness_curves, sanity_check
 
 FLOOR = Method("RandomCAM", "RandomCAM", 2)  # random channel weights: what a map without meaning scores
@@ -78,10 +79,10 @@ class Scored:
     skipped: str | None = None
 
 
-def find_images(root: Path, suffixes: Iterable[str] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")):
-    """Image files under ``root`` as sorted paths relative to it (POSIX separators)."""
-    wanted = {s.lower() for s in suffixes}
-    found = (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
+def find_images(root: Path, suffixes: Iterable[str] = IMAGE_SUFFIXES) -> list[str]:
+    """Image files under ``root`` (the suffixes ``explain`` walks folders for) as sorted paths
+    relative to it (POSIX separators)."""
+    found = (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     return sorted(p.relative_to(root).as_posix() for p in found)
 
 
@@ -177,10 +178,11 @@ def floor_seed(image: str) -> int:
 class Scorer:
     """Scores images with one model; each engine's worker holds one."""
 
-    def __init__(self, explainer: Explainer, settings: Settings, floor: bool = True):
-        """``floor``: also score RandomCAM (every evaluation does; a benchmark of one method may not)."""
+    def __init__(self, explainer: Explainer, settings: Settings, floor: bool = True, heatmaps: Heatmaps | None = None):
+        """``floor``: also score RandomCAM (every evaluation does; a benchmark of one method may not).
+        ``heatmaps``: the explainer's, when it already has one (its private model copy is reused)."""
         self.explainer = explainer
-        self.heatmaps = Heatmaps(explainer)
+        self.heatmaps = heatmaps or Heatmaps(explainer)
         self.settings = settings
         self.methods = [method_named(m) for m in settings.methods] + ([FLOOR] if floor else [])
         transforms = explainer.weights.transforms
@@ -192,16 +194,15 @@ class Scorer:
             picture = load_image(root / image)
         except (ImageError, OSError) as err:
             return Scored(image, skipped=str(err).replace(str(root), "DATA"))
-        explanation = self.explainer.explain(picture, stages=("layer4",))
-        cam_class = explanation.cam_class
-        if self.settings.target == "label":
+        folder_class = None
+        if self.settings.target == "label":  # checked before the model runs
             folder = Path(image).parts[0] if len(Path(image).parts) > 1 else None
-            try:
-                cam_class = find_class(folder, self.explainer.weights.categories) if folder else None
-            except ValueError:
-                cam_class = None
-            if cam_class is None:
+            with contextlib.suppress(ValueError):
+                folder_class = find_class(folder, self.explainer.weights.categories) if folder else None
+            if folder_class is None:
                 return Scored(image, skipped=f"its folder {folder!r} names no ImageNet class (index or name)")
+        explanation = self.explainer.explain(picture, stages=("layer4",))
+        cam_class = explanation.cam_class if folder_class is None else folder_class
         boxes = None
         if image in self.settings.boxes:
             boxes = boxes_in_crop(self.settings.boxes[image], picture.size, self.resize, self.crop)

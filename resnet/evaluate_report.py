@@ -110,11 +110,18 @@ def _disagreements(rows) -> list[str]:
     return lines
 
 
-def curves_figure(curves: dict):
+def _pyplot():
+    """matplotlib's pyplot, drawing off-screen (imported when a report is first drawn)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+
+    return plt
+
+
+def curves_figure(curves: dict):
+    plt = _pyplot()
 
     fractions = curves["fractions"]
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -137,10 +144,7 @@ def curves_figure(curves: dict):
 
 
 def _bars_figure(summary):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    plt = _pyplot()
 
     metrics = list(dict.fromkeys(summary["metric"]))
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8), squeeze=False)
@@ -156,13 +160,18 @@ def _bars_figure(summary):
     return figure
 
 
-def _image(figure) -> str:
+def figure_png(figure, dpi: int = 90) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed."""
     from matplotlib import pyplot as plt
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(figure)
-    return f"<img alt='' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
+    return buffer.getvalue()
+
+
+def _image(figure) -> str:
+    return f"<img alt='' src='data:image/png;base64,{base64.b64encode(figure_png(figure)).decode()}'>"
 
 
 def _nan(value) -> bool:

@@ -337,8 +337,8 @@ class Explainer:
         grids = [{} for _ in range(acts[0].shape[0])]
         for name, act, grad in zip(CAM_STAGES, acts, grads, strict=True):
             alphas = grad.float().mean(dim=(2, 3)) / scale  # (B, C) spatial mean of the gradient
-            for i, alpha in enumerate(alphas):
-                grids[i][name] = to_numpy(_cam_grid(act.detach()[i], alpha))
+            for i, grid in enumerate(to_numpy(_cam_grids(act.detach(), alphas))):  # (B, h, w)
+                grids[i][name] = grid
         return grids
 
     def class_direction(self, cam_class: int, contrast: int | None = None) -> torch.Tensor:
@@ -458,15 +458,11 @@ def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> B
 
 
 def _cam_grids(activations: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
-    """``_cam_grid`` for a batch: activations (B, C, h, w), alphas (B, C) -> (B, h, w)."""
+    """relu(sum_k alpha_k A_k), min-max scaled per image: the CAMs at the activations' own
+    resolution. activations (B, C, h, w), alphas (B, C) -> (B, h, w)."""
     cams = torch.relu(torch.einsum("bk,bkhw->bhw", alphas.float(), activations.float()))
     cams = cams - cams.amin(dim=(1, 2), keepdim=True)
     return cams / (_EPS + cams.amax(dim=(1, 2), keepdim=True))
-
-
-def _cam_grid(activation: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """relu(sum_k alpha_k A_k), min-max scaled: the CAM at the activation's own resolution, (h, w)."""
-    return _normalise(torch.relu(torch.einsum("k,khw->hw", alpha.float(), activation.float())))
 
 
 def _upsample(grid: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.Tensor:

@@ -95,7 +95,8 @@ class MethodRanking:
             raise gr.Error(say(language, "rank_no_photos"))
         if len(photos) > MAX_PHOTOS:
             raise gr.Error(say(language, "rank_too_many", limit=MAX_PHOTOS, count=len(photos)))
-        scorer = Scorer(self.classifiers.shared.explainer, Settings(metrics=DEFAULT_METRICS))
+        shared = self.classifiers.shared  # its private model copy serves the package's methods
+        scorer = Scorer(shared.explainer, Settings(metrics=DEFAULT_METRICS), heatmaps=shared.heatmaps)
         rows, skipped = [], []
         for done, photo in enumerate(photos):
             progress(done / len(photos), desc=say(language, "rank_running", done=done, total=len(photos)))
@@ -110,15 +111,9 @@ class MethodRanking:
         return RankPanel(self._plot(frame), _table(summary, language), _verdict(summary, skipped, language))
 
     def _plot(self, frame) -> str:
-        from resnet.evaluate_report import curves_figure
+        from resnet.evaluate_report import curves_figure, figure_png
 
-        figure = curves_figure(mean_curves(frame))
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        from matplotlib import pyplot as plt
-
-        plt.close(figure)
-        return self.files.png(Image.open(buffer))
+        return self.files.png(Image.open(io.BytesIO(figure_png(curves_figure(mean_curves(frame)), dpi=80))))
 
 
 def _photos(source, files) -> list[Path]:
