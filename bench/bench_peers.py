@@ -5,7 +5,8 @@
 Starts three servers on loopback, each in its own process: a label-only Space
 (``gr.Interface(Image -> Label)`` over torchvision's resnet50, as such Spaces are written), a
 typical Grad-CAM Space (the same plus ``pytorch_grad_cam.GradCAM`` and ``show_cam_on_image``),
-and this app (``app.py``). One ``gradio_client`` calls each endpoint in turn for R rounds
+and this app (``app.py``); the peers' output components carry an ``elem_id`` so that
+``bench_browser.py`` finds them in the page (nothing else). One ``gradio_client`` calls each endpoint in turn for R rounds
 (median round trip), then C clients call each endpoint N times at once (requests per second).
 Ratios compare figures of this run.
 
@@ -52,7 +53,9 @@ def classify(image):
         probabilities = model(preprocess(image).unsqueeze(0)).softmax(1)[0]
     return {categories[i]: float(probabilities[i]) for i in range(1000)}
 
-gr.Interface(classify, gr.Image(type="pil"), gr.Label(num_top_classes=5)).launch(server_port=int(sys.argv[2]))
+gr.Interface(classify, gr.Image(type="pil"), gr.Label(num_top_classes=5, elem_id="top5")).launch(
+    server_port=int(sys.argv[2])
+)
 """
 
 GRADCAM_SPACE = """
@@ -77,7 +80,8 @@ def explain(image):
     overlay = show_cam_on_image(picture, grayscale, use_rgb=True)
     return {categories[i]: float(probabilities[i]) for i in range(1000)}, overlay
 
-gr.Interface(explain, gr.Image(type="pil"), [gr.Label(num_top_classes=5), gr.Image()]).launch(
+outputs = [gr.Label(num_top_classes=5, elem_id="top5"), gr.Image(elem_id="heatmap")]
+gr.Interface(explain, gr.Image(type="pil"), outputs).launch(
     server_port=int(sys.argv[2])
 )
 """
