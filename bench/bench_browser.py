@@ -29,14 +29,13 @@ import time
 from pathlib import Path
 
 import torch
-from torchvision.models import resnet50
-
 from bench_peers import GRADCAM_SPACE, LABEL_SPACE, PHOTO, connect, start
+from torchvision.models import resnet50
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WAIT_MS = 120_000
-SETTLE_S = 1.5  # after a page loads: its own load events (texts in the page's language) finish
+SETTLE_S = 0.7  # a page is ready when it has fetched nothing new for this long (its own load events done)
 
 # Installed before any page script runs: records performance.now() at the photo's ``change``
 # event and when the answer's own elements appear (a MutationObserver and the image's load event,
@@ -79,6 +78,18 @@ async def visit(browser, url: str, app: str) -> dict:
     return {"page": page, "context": context, "submit": submit, "heatmap": heatmap_id is not None}
 
 
+async def settled(page, limit_s: float = 60) -> None:
+    """Wait until the page has fetched nothing new for SETTLE_S (its load events are done)."""
+    count, since, deadline = -1, time.monotonic(), time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        now = await page.evaluate("performance.getEntriesByType('resource').length")
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= SETTLE_S:
+            return
+        await asyncio.sleep(0.1)
+
+
 async def choose(visitor: dict) -> dict[str, float]:
     """The photo chosen (and submitted); milliseconds from its ``change`` event to each answer."""
     page = visitor["page"]
@@ -97,13 +108,15 @@ async def one_round(browser, servers: dict, visitors: int) -> dict[str, list[dic
     results = {}
     for app, url in servers.items():
         opened = await asyncio.gather(*(visit(browser, url, app) for _ in range(visitors)))
-        await asyncio.sleep(SETTLE_S)
+        await asyncio.gather(*(settled(v["page"]) for v in opened))
         results[app] = await asyncio.gather(*(choose(v) for v in opened))
     return results
 
 
 def medians(samples: list[dict]) -> dict[str, float]:
     keys = {key for sample in samples for key in sample}
+    if not samples:
+        return {}
     return {key: round(statistics.median(s[key] for s in samples if key in s), 1) for key in sorted(keys)}
 
 

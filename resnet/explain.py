@@ -185,6 +185,15 @@ class Explainer:
         inputs = prepare_inputs(images, self.weights.transforms)
         return self.explain_prepared(inputs, cam_classes, all_stages=all_stages, blocks=blocks, stages=stages)
 
+    def explain_steps(
+        self, image: Image.Image, *, all_stages: bool = False, blocks: bool = False
+    ) -> Iterator[Explanation]:
+        """``explain`` of one image as it goes: the forward pass's explanation first, then with
+        ``all_stages`` the same with every stage's Grad-CAM (see ``explain_in_steps``)."""
+        inputs = prepare_inputs([image], self.weights.transforms)
+        for explanations in self.explain_in_steps(inputs, all_stages=all_stages, blocks=blocks):
+            yield explanations[0]
+
     def explain_crops(self, crops: list[Image.Image], cam_classes: list[int | None] | None = None) -> list[Explanation]:
         """Explain pictures that already are the model's crop (e.g. an edited crop, see
         ``resnet.whatif``): normalised as they are, not resized or cropped again."""
@@ -201,11 +210,27 @@ class Explainer:
         stages: tuple[str, ...] = STAGES,
     ) -> list[Explanation]:
         """(x (1, 3, 224, 224), crop) pairs (``preprocess.model_input``) -> explanations, one
-        batched forward pass.
+        batched forward pass (and with ``all_stages`` one partial backward pass)."""
+        *_, explanations = self.explain_in_steps(
+            inputs, cam_classes, all_stages=all_stages, blocks=blocks, stages=stages
+        )
+        return explanations
 
-        Everything per image (softmax, top-5, the layer4 Grad-CAM) is computed for the whole batch
-        on the model's device, and what comes back to the host comes in one copy (``to_host``):
-        no per-image or per-value synchronisation."""
+    def explain_in_steps(
+        self,
+        inputs: list[tuple[torch.Tensor, Image.Image]],
+        cam_classes: list[int | None] | None = None,
+        *,
+        all_stages: bool = False,
+        blocks: bool = False,
+        stages: tuple[str, ...] = STAGES,
+    ) -> Iterator[list[Explanation]]:
+        """``explain_prepared`` as it goes: the explanations of the forward pass (top-5, the
+        layer4 Grad-CAM, activations, blocks), then with ``all_stages`` the same again with every
+        stage's Grad-CAM, from the partial backward pass that runs only when asked for the second.
+
+        A page shows the first answer while the backward pass runs. No grad mode is held across
+        a ``yield`` (a caller may resume the generator on another thread)."""
         unknown = set(stages) - set(STAGES)
         if unknown:
             raise ValueError(f"Unknown stages {sorted(unknown)}; choose from {', '.join(STAGES)}.")
@@ -214,13 +239,30 @@ class Explainer:
         x = x.to(self.device, non_blocking=True).contiguous(memory_format=self.weights.memory_format)
         count = len(inputs)
         block_stats: list[list[BlockStats]] | None = [[] for _ in range(count)] if blocks else None
-        grad_mode = torch.enable_grad() if all_stages else torch.inference_mode()
-        with grad_mode:
+        with torch.enable_grad() if all_stages else torch.inference_mode():
             logits, activations = self.forward_stages(x, block_stats, stage_grads=all_stages)
             chosen = self._chosen(logits.detach(), cam_classes or [None] * count)  # (B,) on the device
-            # The images are independent (eval mode), so one backward of the summed scores
-            # gives every image the gradient of its own score.
-            grids = self._stage_grids(activations, logits.gather(1, chosen[:, None]).sum()) if all_stages else None
+        explanations = self._explanations(inputs, logits, activations, chosen, stages, block_stats)
+        yield explanations
+        if all_stages:
+            with torch.enable_grad():
+                # The images are independent (eval mode), so one backward of the summed scores
+                # gives every image the gradient of its own score.
+                grids = self._stage_grids(activations, logits.gather(1, chosen[:, None]).sum())
+            yield [replace(e, stage_grids=g) for e, g in zip(explanations, grids, strict=True)]
+
+    def _explanations(
+        self,
+        inputs: list[tuple[torch.Tensor, Image.Image]],
+        logits: torch.Tensor,
+        activations: dict[str, torch.Tensor],
+        chosen: torch.Tensor,
+        stages: tuple[str, ...],
+        block_stats: list[list[BlockStats]] | None,
+    ) -> list[Explanation]:
+        """A batch's explanations without stage Grad-CAMs. Everything per image (softmax, top-5,
+        the layer4 Grad-CAM) is computed for the whole batch on the model's device, and what comes
+        back to the host comes in one copy (``to_host``): no per-image or per-value synchronisation."""
         with torch.inference_mode():
             logits = logits.detach().float()  # (B, classes)
             probabilities = logits.softmax(dim=1)
@@ -228,7 +270,6 @@ class Explainer:
             layer4 = activations["layer4"].detach()  # (B, 2048, 7, 7)
             h, w = layer4.shape[-2:]
             directions = self.model.fc.weight[chosen].float() / (h * w)  # (B, 2048)
-            cam_grids = _cam_grids(layer4, directions)  # (B, 7, 7)
             host = to_host(
                 {
                     "logits": logits,
@@ -236,7 +277,7 @@ class Explainer:
                     "top_p": top.values,
                     "top_k": top.indices,
                     "chosen": chosen,
-                    "cam_grid": cam_grids,
+                    "cam_grid": _cam_grids(layer4, directions),  # (B, 7, 7)
                     **{name: activations[name].detach() for name in stages},
                 }
             )
@@ -245,7 +286,7 @@ class Explainer:
         top_k, top_p, chosen_ = host["top_k"].tolist(), host["top_p"].tolist(), host["chosen"].tolist()
         return [
             Explanation(
-                crop=inputs[i][1],
+                crop=crop,
                 normalisation=normalisation,
                 logits=host["logits"][i],
                 probabilities=host["probabilities"][i],
@@ -253,10 +294,9 @@ class Explainer:
                 cam_class=chosen_[i],
                 cam_grid=host["cam_grid"][i],
                 stages={name: host[name][i] for name in stages},
-                stage_grids=grids[i] if grids else None,
-                blocks=block_stats[i] if blocks else None,
+                blocks=block_stats[i] if block_stats is not None else None,
             )
-            for i in range(count)
+            for i, (_, crop) in enumerate(inputs)
         ]
 
     def _chosen(self, logits: torch.Tensor, cam_classes: list[int | None]) -> torch.Tensor:

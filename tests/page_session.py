@@ -116,12 +116,17 @@ class PageSession:
         if joined.status_code != 200:
             raise EventFailed(joined.text)
         event_id = joined.json()["event_id"]
+        streamed = False
         with self.http.stream("GET", f"{API}/queue/data", params={"session_hash": self.session_hash}) as stream:
             for line in stream.iter_lines():
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
-                if on_update and message.get("event_id") == event_id and message.get("msg") == "process_generating":
+                generating = message.get("event_id") == event_id and message.get("msg") == "process_generating"
+                if generating and not streamed and message.get("success"):
+                    self._apply(dependency, message["output"]["data"])  # a stream's first update is whole
+                streamed = streamed or generating  # later ones are diffs; the last comes whole at the end
+                if on_update and generating:
                     on_update()
                 if message.get("event_id") != event_id or message.get("msg") != "process_completed":
                     if message.get("msg") == "unexpected_error":
@@ -130,11 +135,15 @@ class PageSession:
                 if not message.get("success"):
                     raise EventFailed((message.get("output") or {}).get("error") or "event failed")
                 outputs = message["output"]["data"]
-                for component, value in zip(dependency["outputs"], outputs, strict=False):
-                    if isinstance(value, dict) and value.get("__type__") == "update":
-                        if "value" in value:
-                            self.values[component] = value["value"]
-                    elif self.types[component] != "state":
-                        self.values[component] = value
+                self._apply(dependency, outputs)
                 return outputs
         raise EventFailed("the result stream ended without an answer")
+
+    def _apply(self, dependency: dict, outputs: list) -> None:
+        """Hold an event's outputs as the page does (an update without a value leaves one as it is)."""
+        for component, value in zip(dependency["outputs"], outputs, strict=False):
+            if isinstance(value, dict) and value.get("__type__") == "update":
+                if "value" in value:
+                    self.values[component] = value["value"]
+            elif self.types[component] != "state":
+                self.values[component] = value

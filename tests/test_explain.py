@@ -182,3 +182,23 @@ def test_a_label_and_its_map_need_no_stage_activations(explainer, images, result
     assert explainer.explain(images[0], stages=("layer4",)).stages.keys() == {"layer4"}
     with pytest.raises(ValueError, match="Unknown stages"):
         explainer.explain(images[0], stages=("layer5",))
+
+
+def test_explain_steps_answers_first_and_adds_the_stage_cams_on_request(explainer, photos):
+    image = load_image(photos[0])
+    whole = explainer.explain(image, all_stages=True, blocks=True)
+    steps = explainer.explain_steps(image, all_stages=True, blocks=True)
+    first = next(steps)
+    assert first.stage_grids is None and len(first.blocks) == 16
+    np.testing.assert_array_equal(first.logits, whole.logits)
+    np.testing.assert_array_equal(first.cam_grid, whole.cam_grid)
+    resumed = []
+    with ThreadPoolExecutor(1) as pool:  # a page's stream may resume on another thread
+        resumed.append(pool.submit(next, steps).result())
+    assert torch.is_grad_enabled() and first.stage_grids is None  # no mode left behind, nothing changed
+    again = explainer.stage_grids(whole, whole.cam_class)  # its own forward and backward pass
+    for name, grid in resumed[0].stage_grids.items():
+        np.testing.assert_allclose(grid, again[name], atol=1e-5)
+        np.testing.assert_array_equal(grid, whole.stage_grids[name])
+    with pytest.raises(StopIteration):
+        next(steps)

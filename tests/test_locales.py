@@ -50,7 +50,7 @@ def test_a_chinese_page_names_the_cats_top1_in_chinese(panel, explainer, photos)
     assert zh.learn_story.startswith(f"你的图片（第一名：**{chinese[top1]}**")
     assert f"**{chinese[top1]}**" in zh.logit_text
     # The menu keeps the English name beside the Chinese one: both can be typed to search.
-    choices = {value: label for label, value in zh.any_class["choices"]}
+    choices = {value: label for label, value in panel.page_texts(None, False, "zh-CN").any_class["choices"]}
     assert choices[top1] == f"{chinese[top1]} · {explainer.weights.categories[top1]} ({top1})"
     # The JSON report names each class in English and in the page's language.
     report = json.loads(Path(zh.report).read_text())

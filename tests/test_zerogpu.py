@@ -26,12 +26,12 @@ from resnet.heatmaps import METHODS
 from resnet.teach import backbone_sha256, teach_features
 from ui.page import build_demo, launch
 
-WRAPPED = {"analyze", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
+WRAPPED = {"first_answer", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
 WRAPPED |= {
     "negative_map",
     "faithfulness",
     "features",
-    "lessons_if_open",
+    "lessons",
     "kernel_lesson",
     "own_kernel",
     "block_lesson",
@@ -105,13 +105,15 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
     on_gpu, _ = zero
     call = {name: fn for name, (fn, _) in on_gpu.wrapped.items()}
     progress = gr.Progress(track_tqdm=True)  # what Gradio passes for a progress bar
-    args = ("Grad-CAM", "jet", 0.5, 16, "per channel", "layer4.2", None, False, "en")
-    analysis = call["analyze"](str(photos[2]), *args, progress=progress)
-    view = analysis.view
-    assert view is not None and len(analysis.gallery) == 5
+    first, rest = call["first_answer"](str(photos[2]), "Grad-CAM", "jet", 0.5, None, False, "en", progress=progress)
+    assert first.labels and first.heatmap and first.view.stage_grids is None and first.analysed == gr.skip()
+    assert rest.labels == first.labels and rest.heatmap == first.heatmap  # unchanged: nothing sent again
+    assert set(rest.view.stage_grids) == set(rest.analysed.stage_grids)
+    view = rest.view
+    assert len(pickle.dumps(rest.analysed)) < 10_000_000  # the stage activations, stored for the panels
     assert len(pickle.dumps(view)) < 1_000_000  # copied to and from the worker on every class switch
     assert len(call["features"](view, 8, "global").gallery) == 5
-    assert call["lessons_if_open"](True, view, 3, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer1.0", 7, "en").gradient_plot
+    assert call["lessons"](view, 3, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer1.0", 7, "en").gradient_plot
     assert call["block_lesson"](view, "layer4.2", 2047, "en").block_numbers
     examples = call["example_classes"]("en", progress=progress).teach_state
     more = call["add_photos"](examples, "more", [str(photos[3])], "en", progress=progress).teach_state
@@ -142,8 +144,8 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
 def test_slow_methods_ask_for_longer_gpu_slots(zero, photos):
     on_gpu, _ = zero
     durations = {name: duration for name, (_, duration) in on_gpu.wrapped.items()}
-    analyze, retarget = durations["analyze"], durations["retarget"]
-    assert analyze(str(photos[0]), "Grad-CAM") == 60  # ZeroGPU's default is enough
+    first_answer, retarget = durations["first_answer"], durations["retarget"]
+    assert first_answer(str(photos[0]), "Grad-CAM") == 60  # ZeroGPU's default is enough
     assert retarget(None, 281, -1, "Score-CAM") == round(3 * METHODS["Score-CAM"].forwards * 0.1)  # 420 s
     assert retarget(None, 281, -1, "Ablation-CAM") > retarget(None, 281, -1, "Score-CAM")
     assert durations["agreement"] > 60 and durations["explain"] is None  # the API's fast path fits the default

@@ -122,7 +122,10 @@ def test_every_event_runs_without_touching_an_offloaded_tensor(space, photos, tm
     clip = write_clip(tmp_path / "clip.mp4", seconds=1.0, fps=4, size=(160, 120))
     visitor = Visitor(url)
     page, fire = visitor.page, visitor.fire
-    fire("button", "click", image=page.upload(photos[0]))  # analysis, diagnosis, lessons, what-if canvas
+    calls = Path(f"{offload}.calls")
+    before = len(calls.read_text().split()) if calls.exists() else 0
+    fire("button", "click", image=page.upload(photos[0]))  # analysis, panels, diagnosis, lessons, what-if canvas
+    assert calls.read_text().split()[before:] == ["first_answer"]  # one GPU call per photo (Learn tab closed)
     fire("image", "change")
     fire("explain_yours", "input", explain_yours=False)
     fire("top5", "input")
@@ -185,5 +188,5 @@ def test_every_event_runs_without_touching_an_offloaded_tensor(space, photos, tm
     assert sum(said == "answered" for said in outcomes.values()) >= len(outcomes) - 3, outcomes
     server = log.read_text()
     assert "disk-offloaded" not in server and "Low-level CUDA init" not in server, server[-5000:]
-    calls = collections.Counter(Path(f"{offload}.calls").read_text().split())
-    assert set(calls) >= WRAPPED, f"never ran on the GPU: {WRAPPED - set(calls)}"
+    ran = collections.Counter(calls.read_text().split())
+    assert set(ran) >= WRAPPED, f"never ran on the GPU: {WRAPPED - set(ran)}"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import gradio as gr
+
+SKIP = gr.skip()  # a record's field that leaves its component as it is
 
 
 def output_names(record_type: type) -> list[str]:
@@ -40,6 +42,15 @@ def outputs(record_type: type, *owners: object) -> list:
 def named_components(owner: object) -> dict[str, gr.blocks.Block]:
     """The components an owner (a tab, the page) keeps as attributes, by attribute name."""
     return {name: value for name, value in vars(owner).items() if isinstance(value, gr.blocks.Block)}
+
+
+def settled(records: Iterable) -> dict:
+    """What the page holds once a streamed handler is done: each field's last value that was
+    not ``SKIP``, by name (fields never sent are left out)."""
+    values = {}
+    for record in records:
+        values.update({name: value for name in output_names(type(record)) if (value := getattr(record, name)) != SKIP})
+    return values
 
 
 def as_outputs(fn: Callable) -> Callable:

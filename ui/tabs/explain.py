@@ -1,16 +1,21 @@
 """The Explain panel on top of the page: one analysis per image, then class, method and display changes.
 
-A new image fans out to the tabs that show it without another model run (feature maps, every
-stage, residual blocks, logit parts, the Learn tab's story): their records are parts of
-``Analysis``. Each handler is a plain method over plain values and returns one named record.
+A new image is analysed in two events. The first (``first_answer``, the one model call) sends
+the top-5 and the heatmap in its first message, then, after the backward pass, the view with every
+stage's Grad-CAM; the second (``panels``, no model) draws what the other tabs show of it without
+another model run (feature maps, every stage, residual blocks, logit parts, the Learn tab's story,
+the report) from the activations the first one stored. Each handler is a plain method over plain
+values and returns (or streams) one named record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
 from resnet import Explainer, Explanation, render
 from resnet.heatmaps import DEFAULT_METHOD, METHODS
@@ -19,6 +24,7 @@ from resnet.report import build_report
 from resnet.teach import Head
 from ui.classes import Classifier, Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
+from ui.records import SKIP, output_names, settled
 from ui.tabs.blocks import BlockChart, block_chart
 from ui.tabs.features import FeatureMaps, feature_maps
 from ui.tabs.learn import ResidualStory, residual_story
@@ -39,8 +45,32 @@ class HeatmapPanels(LogitPanel):
 
 
 @dataclass(frozen=True)
+class FirstAnswer:
+    """A new image, first message: the top-5 and the heatmap (the rest of the record skipped);
+    second: the view with every stage's Grad-CAM, and the analysed image for ``Panels``."""
+
+    labels: dict[str, float] | None
+    top5: Any  # gr.update of the radio: choices and value
+    any_class: Any
+    contrast: Any
+    view: View | None
+    heatmap: str | None  # PNG: overlay with its colour bar
+    faith: str  # ROAD text, cleared
+    analysed: Explanation | None  # every stage's activations, until ``Panels`` has drawn them
+
+
+@dataclass(frozen=True)
+class Panels(LogitPanel, FeatureMaps, StageCams, BlockChart, ResidualStory):
+    """What follows the first answer: every other picture of a new image, drawn on the host."""
+
+    report: str | None  # JSON file
+    analysed: None  # the activations are let go once drawn
+
+
+@dataclass(frozen=True)
 class Analysis(HeatmapPanels, FeatureMaps, StageCams, BlockChart, ResidualStory):
-    """A new image: the panel, and every tab that shows it without another model run."""
+    """A new image: the panel, and every tab that shows it without another model run (what the
+    page holds once ``FirstAnswer`` and ``Panels`` have arrived)."""
 
     labels: dict[str, float] | None
     top5: Any  # gr.update of the radio: choices and value
@@ -131,25 +161,31 @@ class ExplainTab:
             self.faith_button = gr.Button(text("faithfulness"), size="sm")
             self.report = gr.DownloadButton(text("report"), size="sm")
         self.faith = gr.Markdown()
+        self.analysed = gr.State(None, time_to_live=600)  # a new image's activations, until drawn (7 MB)
 
     def wire(self, shared, inside: dict) -> None:
         """``inside``: the tabs a new analysis fills (features, stages, blocks, logit, learn)."""
         self.inside = inside
         features, stages, blocks, logit, learn = (inside[k] for k in ("features", "stages", "blocks", "logit", "learn"))
         shared.on_language(self.page_texts, [shared.teach_head, self.explain_yours], PanelTexts, self)
-        settings = [self.method, self.cmap, self.alpha, features.channels, features.scale, blocks.block]
-        analyze_inputs = [self.image, *settings, shared.teach_head, self.explain_yours]
-        analysis_owners = (self, features, stages, blocks, logit, learn)
+        shared.event(
+            self.explain_yours.input, self.page_texts, [shared.teach_head, self.explain_yours], PanelTexts, self
+        )
+        first_inputs = [self.image, self.method, self.cmap, self.alpha, shared.teach_head, self.explain_yours]
+        panels_inputs = [self.analysed, shared.view, features.channels, features.scale, blocks.block, self.cmap]
+        panels_owners = (self, features, stages, blocks, logit, learn)
         for trigger in (self.button.click, self.image.change, self.explain_yours.input):  # yours: the same photo again
             analyzed = shared.event(
                 trigger,
-                self.analyze,
-                analyze_inputs,
-                Analysis,
-                *analysis_owners,
-                gpu=shared.gpu_seconds(self.analyze, "method"),
+                self.first_answer,
+                first_inputs,
+                FirstAnswer,
+                self,
+                gpu=shared.gpu_seconds(self.first_answer, "method"),
                 trigger_mode="always_last",
             )
+            # No model run, so no GPU call on ZeroGPU: queued behind other visitors' first answers.
+            shared.event(analyzed.success, self.panels, [*panels_inputs, self.alpha], Panels, *panels_owners)
             self.analyses.append(analyzed)
         for trigger, chosen in (
             (self.top5.input, self.top5),
@@ -206,35 +242,84 @@ class ExplainTab:
         language,
         progress=gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's way to ask for a progress bar)
     ) -> Analysis:
-        """A new image: one pass for everything, then every panel of the page. With ``yours``, the
-        classes are those of the visitor's taught ``head`` (its rows replace ``fc``)."""
-        if image_path is None:
+        """A new image, every panel at once: what the page holds after ``first_answer`` and ``panels``."""
+        answer = settled(self.first_answer(image_path, method, cmap, alpha, head, yours, language, progress))
+        view = answer["view"]
+        if view is None:
             return cleared()
+        panels = vars(self.panels(answer["analysed"], view, channels, scale, block, cmap, alpha, language))
+        return Analysis(**{name: answer[name] if name in answer else panels[name] for name in output_names(Analysis)})
+
+    def first_answer(
+        self,
+        image_path,
+        method,
+        cmap,
+        alpha,
+        head,
+        yours,
+        language,
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's way to ask for a progress bar)
+    ) -> Iterator[FirstAnswer]:
+        """A new image: one forward pass, then the top-5 and the heatmap at once; then one partial
+        backward pass, and the view with every stage's Grad-CAM. With ``yours``, the classes are
+        those of the visitor's taught ``head`` (its rows replace ``fc``)."""
+        if image_path is None:
+            yield FirstAnswer(None, gr.update(choices=[], value=None), gr.update(), gr.update(), None, None, "", None)
+            return
         if yours and head is None:
             raise gr.Error(say(language, "teach_train_first"))
         classifier = self.classifiers.of(head if yours else None)
         image = read_upload(image_path, language)
         progress(0, desc=say(language, "running"))
-        full = classifier.explainer.explain(image, all_stages=True, blocks=True)
-        explanation = full.kept()
+        steps = classifier.explainer.explain_steps(image, all_stages=True, blocks=True)
+        explanation = next(steps).kept()
         view = self._view(explanation, explanation.cam_class, None, method, classifier.head)
-        view = replace(view, stage_grids=explanation.stage_grids)
         names = classifier.names(language)
         top5 = [(f"{names[p.index]} ({p.probability:.1%})", p.index) for p in explanation.top5]
-        return Analysis(
-            **vars(self._heatmap_panels(view, cmap, alpha, language)),
-            **vars(feature_maps(self.files, full.stages, channels, scale)),
+
+        def menu(with_none: bool) -> dict:
+            """The class menus list a taught head's classes while "yours" is ticked; ImageNet's 1000
+            are already there otherwise (``page_texts``), and 2000 entries would slow the answer."""
+            return {"choices": self.class_choices(language, with_none, classifier)} if yours else {}
+
+        picture = overlay_picture(names, view, view.cam, cmap, alpha, language)
+        answer = FirstAnswer(
+            labels=classifier.labels(explanation, language),
+            top5=gr.update(choices=top5, value=explanation.cam_class),
+            any_class=gr.update(value=explanation.cam_class, **menu(with_none=False)),
+            contrast=gr.update(value=NO_CONTRAST, **menu(with_none=True)),
+            view=view,
+            heatmap=self.files.png(picture),
+            faith="",
+            analysed=SKIP,
+        )
+        yield answer
+        full = next(steps)
+        view = replace(
+            view, explanation=replace(explanation, stage_grids=full.stage_grids), stage_grids=full.stage_grids
+        )
+        # The same values again, not SKIP: Gradio sends a stream's later updates as differences
+        # from the one before, so an unchanged value costs nothing (and a SKIP would be a change).
+        yield replace(answer, view=view, analysed=full)
+
+    def panels(self, analysed, view, channels, scale, block, cmap, alpha, language) -> Panels:
+        """What the other tabs show of the analysed image, drawn from its stored activations (no
+        model run); skipped when a newer image's analysis has begun meanwhile."""
+        if analysed is None or view is None or not np.array_equal(analysed.logits, view.explanation.logits):
+            return Panels(**dict.fromkeys(output_names(Panels), SKIP))
+        classifier = self.classifiers.of(view.head)
+        names = classifier.names(language)
+        explanation = view.explanation
+        logits, parts = logit_panel(self.files, classifier, view, language)
+        return Panels(
+            **vars(logits),
+            **vars(feature_maps(self.files, analysed.stages, channels, scale)),
             **vars(stage_cams(self.files, names, view, cmap, alpha, language)),
             **vars(block_chart(self.files, explanation, block, language)),
             **vars(residual_story(explanation, names, language)),
-            labels=classifier.labels(explanation, language),
-            top5=gr.update(choices=top5, value=explanation.cam_class),
-            any_class=gr.update(
-                choices=self.class_choices(language, classifier=classifier), value=explanation.cam_class
-            ),
-            contrast=gr.update(
-                choices=self.class_choices(language, with_none=True, classifier=classifier), value=NO_CONTRAST
-            ),
+            report=self.write_report(view, language, parts),
+            analysed=None,
         )
 
     def retarget(

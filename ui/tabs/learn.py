@@ -130,6 +130,7 @@ class LearnTab:
         self.kernel_picture = render.kernel_grid(lessons.conv1_kernels(explainer))
         self.parts = architecture(explainer)
         self.depth = ["stem", *block_names(explainer.model)]  # the gradient chart's x axis, in network order
+        self.lessons_on_gpu = self.lessons  # ``lessons`` under ``on_gpu`` once wired (see ``lessons_on``)
 
     def build(self, shared) -> None:
         picture = {"type": "filepath", "format": "png", "interactive": False}
@@ -200,9 +201,12 @@ class LearnTab:
         self.lessons_on(shared, analyzed.success)
 
     def lessons_on(self, shared, trigger) -> None:
+        """``trigger`` computes the lessons if the tab is open. Only then is the GPU asked for: on
+        ZeroGPU every call costs an allocation, and a photo analysed with the tab closed costs one."""
+        self.lessons_on_gpu = shared.on_gpu(self.lessons)
         inputs = [shared.learn_open, shared.view, self.kernel_pick, self.kernel_numbers]
         inputs += [self.lesson_block_choice, self.lesson_channel]
-        shared.event(trigger, self.lessons_if_open, inputs, Lessons, self, gpu=True)
+        shared.event(trigger, self.lessons_if_open, inputs, Lessons, self)
 
     def texts(self, language) -> TableTexts:
         return TableTexts(architecture_table(self.parts, language))
@@ -212,7 +216,7 @@ class LearnTab:
         does not pay for lessons nobody looks at (about four forward passes' worth)."""
         if not is_open or view is None:
             return Lessons(**{field.name: gr.skip() for field in dataclasses.fields(Lessons)})
-        return self.lessons(view, kernel, numbers, block, channel, language)
+        return self.lessons_on_gpu(view, kernel, numbers, block, channel, language)
 
     def lessons(self, view, kernel, numbers, block, channel, language) -> Lessons:
         """All lessons for the analysed photo (a few stem passes, one block, one backward pass)."""
