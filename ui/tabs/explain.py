@@ -185,7 +185,15 @@ class ExplainTab:
                 trigger_mode="always_last",
             )
             # No model run, so no GPU call on ZeroGPU: queued behind other visitors' first answers.
-            shared.event(analyzed.success, self.panels, [*panels_inputs, self.alpha], Panels, *panels_owners)
+            shared.event(
+                analyzed.success,
+                self.panels,
+                [*panels_inputs, self.alpha],
+                Panels,
+                *panels_owners,
+                concurrency_id="panels",
+                concurrency_limit=1,  # one at a time: the CPU goes to first answers first
+            )
             self.analyses.append(analyzed)
         for trigger, chosen in (
             (self.top5.input, self.top5),
