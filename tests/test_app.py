@@ -97,6 +97,21 @@ def test_untrained_weights_get_a_prominent_warning():
     assert "⚠️ Warning:" in banner and "meaningless" in banner and "UNTRAINED" in banner
 
 
+def test_a_failed_download_is_shown_as_text(monkeypatch, tmp_path):
+    """The network made to fail: every request goes to a closed port on loopback."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("RESNET_OFFLINE")
+    for proxy in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(proxy, "http://127.0.0.1:9")
+    for bypass in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(bypass, raising=False)
+    monkeypatch.setattr(urllib.request, "_opener", None)  # urlopen keeps the proxies it first saw: put it back after
+    weights = load_weights("IMAGENET1K_V2", device="cpu", fallback=True)
+    assert not weights.trained and "download failed: URLError: <urlopen error" in weights.warning
+    banner = weights_banner(Explainer(weights))
+    assert "&lt;urlopen error" in banner and "<urlopen" not in banner
+
+
 def test_app_and_cli_share_their_model_flags():
     """--weights, --device and --precision mean the same in both programs (one definition)."""
 
@@ -171,12 +186,16 @@ def test_mcp_tool_is_described_by_the_explain_docstring(explainer, free_port):
     assert "top-5" in tools[0]["description"] and "image_path" in tools[0]["inputSchema"]["properties"]
 
 
-def test_a_notice_page_is_served_while_weights_download(free_port):
+def test_a_notice_page_is_served_while_weights_download(free_port, caplog):
     url = f"http://127.0.0.1:{free_port}"
+    caplog.set_level("INFO", logger="app")
     with notice_page("127.0.0.1", free_port, "Downloading the IMAGENET1K_V2 weights"):
+        assert f"Starting: {url} says so" in caplog.text  # the address, as soon as it listens
         config = json.dumps(get_json(f"{url}/config"), ensure_ascii=False)
         assert "Downloading the IMAGENET1K_V2 weights" in config
         assert "window.location.reload()" in config
+        assert "# ResNet50 Explainer is starting · ResNet50 解释器正在启动" in config  # one heading
+    assert f"the app takes over {url}" in caplog.text
     import socket
 
     with socket.socket() as sock:  # the port is free again for the real app

@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 
 from resnet import load_image, render
+from resnet.heatmaps import METHODS
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.locales import CLASS_NAME_FILES, imagenet_names
 from ui.tabs.explain import ExplainTab
+from ui.text import EN, ZH
+
+from conftest import ROOT
 
 CJK = re.compile("[\u4e00-\u9fff]")
 needs_cjk_font = pytest.mark.skipif(
@@ -74,3 +78,13 @@ def test_a_taught_head_keeps_the_names_it_was_taught(explainer):
     )
     classifier = Classifiers(explainer).of(head)
     assert classifier.names("zh-CN") == classifier.names("en") == ["茶壶", "mug"]
+
+
+def test_the_page_and_readme_count_the_cam_methods_that_ship():
+    others = len(METHODS) - 1  # besides Grad-CAM
+    assert f"Grad-CAM and {others} other CAM methods" in EN["intro"]
+    assert f"Grad-CAM 及另外 {others} 种 CAM 方法" in ZH["intro"]
+    readme = (ROOT / "README.md").read_text()
+    assert f"Grad-CAM and {others} other CAM methods" in readme
+    in_words = {15: "Fifteen", 16: "Sixteen", 17: "Seventeen"}[len(METHODS)]
+    assert f"**{in_words} CAM methods**" in readme

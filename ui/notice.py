@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import gradio as gr
 
 from ui.text import in_every_language
+
+log = logging.getLogger("app")
 
 
 @contextlib.contextmanager
@@ -19,11 +22,13 @@ def notice_page(host: str, port: int, message: str, refresh_s: int = 10):
     """
     with gr.Blocks(title="ResNet50 Explainer: starting") as notice:
         gr.Markdown(
-            f"{in_every_language('starting')}\n\n{message}\n\n{in_every_language('reloads', seconds=refresh_s)}"
+            f"# {in_every_language('starting')}\n\n{message}\n\n{in_every_language('reloads', seconds=refresh_s)}"
         )
         gr.Timer(refresh_s).tick(None, js="() => { window.location.reload(); }", api_visibility="private")
     notice.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False)
+    log.info("Starting: http://%s:%d says so until the app is ready", host, port)
     try:
         yield
     finally:
         notice.close()
+        log.info("The starting page is closed; the app takes over http://%s:%d", host, port)

@@ -3,6 +3,7 @@ i18n) and ``SERVER`` texts (made by the handlers in the page's language)."""
 
 from __future__ import annotations
 
+from resnet.heatmaps import METHODS
 from resnet.occlusion import occlusion_forwards
 from resnet.preprocess import IMAGE_ERRORS
 from resnet.video import BATCH_SIZE, MAX_BYTES, MAX_SECONDS, VIDEO_ERRORS
@@ -11,7 +12,7 @@ STATIC = {
     "intro": (
         "# ResNet50 Explainer\n"
         "See what a ResNet50 trained on ImageNet-1k thinks your image shows, where it looked "
-        "(Grad-CAM and nine other CAM methods), what each residual stage and block does, and "
+        f"(Grad-CAM and {len(METHODS) - 1} other CAM methods), what each residual stage and block does, and "
         "which channels make up the score.\n\n"
         "**Start here:** upload a photo (or click an example) and press **Explain**; then open the tabs below "
         "to look deeper."
@@ -246,7 +247,7 @@ STATIC = {
 # Texts computed on the server. Keys must be the same in every language (a test checks).
 SERVER = {
     **IMAGE_ERRORS,
-    "starting": "# ResNet50 Explainer is starting",
+    "starting": "ResNet50 Explainer is starting",
     "downloading": "Downloading the {name} weights (about 100 MB) into the torch hub cache, once.",
     "reloads": "This page reloads itself every {seconds} s.",
     "lab_cost": "Cost here: {forwards} forward passes (≈ {seconds:.0f} s), batched.",

@@ -3,13 +3,14 @@ i18n) and ``SERVER`` texts (made by the handlers in the page's language)."""
 
 from __future__ import annotations
 
+from resnet.heatmaps import METHODS
 from resnet.occlusion import occlusion_forwards
 from resnet.video import BATCH_SIZE, MAX_BYTES, MAX_SECONDS
 
 STATIC = {
     "intro": (
         "# ResNet50 解释器\n"
-        "看看在 ImageNet-1k 上训练的 ResNet50 认为你的图片是什么、它看了哪里（Grad-CAM 及另外九种 CAM 方法）、"
+        f"看看在 ImageNet-1k 上训练的 ResNet50 认为你的图片是什么、它看了哪里（Grad-CAM 及另外 {len(METHODS) - 1} 种 CAM 方法）、"
         "每个残差阶段和残差块做了什么，以及哪些通道构成了得分。\n\n"
         "**从这里开始：** 上传一张照片（或点击示例）并按 **解释**，然后打开下方的标签页深入查看。"
     ),
@@ -230,7 +231,7 @@ SERVER = {
     "race_running": "正在训练 {model}",
     "race_status": "{model}，第 {epoch} 轮：训练误差 {error:.1%}",
     "race_summary": "最后的训练误差：{errors}。",
-    "starting": "# ResNet50 解释器正在启动",
+    "starting": "ResNet50 解释器正在启动",
     "downloading": "正在把 {name} 权重（约 100 MB）下载到 torch hub 缓存，只需一次。",
     "reloads": "本页每 {seconds} 秒自动刷新。",
     "not_an_image": "这个文件不是可读取的图片（可能是空文件、文档或改了扩展名的文件）。"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from html import escape
 from typing import Any
 
 import gradio as gr
@@ -443,7 +444,8 @@ def weights_banner(explainer: Explainer, language: str | None = None) -> str:
     weights = explainer.weights
     html = f"<p>{say(language, 'model_line', model=weights.describe(), device=weights.device.type)}</p>"
     if weights.warning:
-        warning = weights.warning if weights.trained else say(language, "untrained", warning=weights.warning)
+        told = escape(weights.warning)  # a download error's text says "<urlopen error ...>"
+        warning = told if weights.trained else say(language, "untrained", warning=told)
         html = (
             '<div style="border:2px solid #d97706;background:#fef3c7;color:#78350f;padding:10px 14px;'
             f'border-radius:8px;margin-bottom:8px"><b>{say(language, "warning")}</b> {warning}</div>' + html
