@@ -21,7 +21,7 @@ from PIL import Image
 from resnet import Explainer, load_image, load_weights, render
 from ui.notice import notice_page
 from ui.page import build_demo, launch
-from ui.tabs.explain import weights_banner
+from ui.panel_texts import weights_banner
 
 from conftest import ROOT
 

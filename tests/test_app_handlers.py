@@ -16,8 +16,9 @@ from resnet.explain import upsample_cams
 from resnet.panels import TOP_CHANNELS
 from resnet.teach import backbone_sha256, pooled_features, teach_features, with_head
 from ui.files import ScratchFiles
+from ui.panel_texts import method_choices
 from ui.records import output_names
-from ui.tabs.explain import Analysis, ExplainTab, method_choices
+from ui.tabs.explain import Analysis, ExplainTab
 from ui.tabs.features import FeaturesTab
 from ui.tabs.learn import LearnTab
 from ui.tabs.live import LiveTab

@@ -1,30 +1,28 @@
 """The Explain panel on top of the page: one analysis per image, then class, method and display changes.
 
-A new image is analysed in two events. The first (``first_answer``, the one model call) sends
-the top-5 and the heatmap in its first message, then, after the backward pass, the view with every
-stage's Grad-CAM; the second (``panels``, no model) draws what the other tabs show of it without
-another model run (feature maps, every stage, residual blocks, logit parts, the Learn tab's story,
-the report) from the activations the first one stored. Each handler is a plain method over plain
-values and returns (or streams) one named record.
+A new image is analysed in two events. ``first_answer`` (the one model call) sends the top-5 and
+the heatmap in its first message, then, after the backward pass, the view with every stage's
+Grad-CAM; ``panels`` (no model) draws what the other tabs show of it (feature maps, every stage,
+residual blocks, logit parts, the Learn tab's story, the report) from the activations stored by
+the first. Each handler is a plain method over plain values and returns (or streams) one record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from html import escape
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
 from resnet import Explainer, Explanation, render
-from resnet.heatmaps import DEFAULT_METHOD, METHODS
-from resnet.panels import road_relies
+from resnet.heatmaps import DEFAULT_METHOD
 from resnet.report import build_report
 from resnet.teach import Head
 from ui.classes import Classifier, Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
+from ui.panel_texts import PanelTexts, method_choices, road_text, weights_banner
 from ui.records import SKIP, output_names, settled
 from ui.tabs.blocks import BlockChart, block_chart
 from ui.tabs.features import FeatureMaps, feature_maps
@@ -97,16 +95,6 @@ class Faithfulness:
     view: View
     faith: str
     report: str
-
-
-@dataclass(frozen=True)
-class PanelTexts:
-    """What the panel shows in the page's language from the start."""
-
-    banner: str
-    method: Any
-    any_class: Any
-    contrast: Any
 
 
 class ExplainTab:
@@ -253,11 +241,9 @@ class ExplainTab:
     ) -> Analysis:
         """A new image, every panel at once: what the page holds after ``first_answer`` and ``panels``."""
         answer = settled(self.first_answer(image_path, method, cmap, alpha, head, yours, language, progress))
-        view = answer["view"]
-        if view is None:
-            return cleared()
-        panels = vars(self.panels(answer["analysed"], view, channels, scale, block, cmap, alpha, language))
-        return Analysis(**{name: answer[name] if name in answer else panels[name] for name in output_names(Analysis)})
+        panels = vars(self.panels(answer["analysed"], answer["view"], channels, scale, block, cmap, alpha, language))
+        whole = {**panels, **answer}  # an update that changes nothing was never sent: SKIP
+        return Analysis(**{name: whole.get(name, SKIP) for name in output_names(Analysis)})
 
     def first_answer(
         self,
@@ -288,8 +274,7 @@ class ExplainTab:
         top5 = [(f"{names[p.index]} ({p.probability:.1%})", p.index) for p in explanation.top5]
 
         def menu(with_none: bool) -> dict:
-            """The class menus list a taught head's classes while "yours" is ticked; ImageNet's 1000
-            are already there otherwise (``page_texts``), and 2000 entries would slow the answer."""
+            """A taught head's classes while "yours" is ticked; ImageNet's are there (``page_texts``)."""
             return {"choices": self.class_choices(language, with_none, classifier)} if yours else {}
 
         picture = overlay_picture(names, view, view.cam, cmap, alpha, language)
@@ -314,8 +299,11 @@ class ExplainTab:
 
     def panels(self, analysed, view, channels, scale, block, cmap, alpha, language) -> Panels:
         """What the other tabs show of the analysed image, drawn from its stored activations (no
-        model run); skipped when a newer image's analysis has begun meanwhile."""
-        if analysed is None or view is None or not np.array_equal(analysed.logits, view.explanation.logits):
+        model run); empty once the image is removed, skipped when a newer image's analysis has begun."""
+        if view is None:
+            empty = {"gallery": [], "stage_gallery": [], "logit_maps": [], "learn_story": "", "logit_text": ""}
+            return Panels(**dict.fromkeys(output_names(Panels)) | empty)
+        if analysed is None or not np.array_equal(analysed.logits, view.explanation.logits):
             return Panels(**dict.fromkeys(output_names(Panels), SKIP))
         classifier = self.classifiers.of(view.head)
         names = classifier.names(language)
@@ -410,58 +398,3 @@ class ExplainTab:
         if view.lab:
             report["residual_lab"] = view.lab
         return self.files.json(classifier.localise_report(report, language))
-
-
-def cleared() -> Analysis:
-    """No image: every panel empty."""
-    return Analysis(
-        view=None,
-        heatmap=None,
-        faith="",
-        logit_text="",
-        logit_plot=None,
-        logit_maps=[],
-        report=None,
-        labels=None,
-        top5=gr.update(choices=[], value=None),
-        any_class=gr.update(),
-        contrast=gr.update(),
-        stage_gallery=[],
-        gallery=[],
-        block_plot=None,
-        block_image=None,
-        learn_story="",
-    )
-
-
-def road_text(road: float, language: str | None) -> str:
-    verdict = say(language, "road_yes" if road_relies(road) else "road_no")
-    return say(language, "road", score=road, verdict=verdict)
-
-
-def weights_banner(explainer: Explainer, language: str | None = None) -> str:
-    """HTML for the top of the page: which weights, and a loud warning when they are untrained."""
-    weights = explainer.weights
-    html = f"<p>{say(language, 'model_line', model=weights.describe(), device=weights.device.type)}</p>"
-    if weights.warning:
-        told = escape(weights.warning)  # a download error's text says "<urlopen error ...>"
-        warning = told if weights.trained else say(language, "untrained", warning=told)
-        html = (
-            '<div style="border:2px solid #d97706;background:#fef3c7;color:#78350f;padding:10px 14px;'
-            f'border-radius:8px;margin-bottom:8px"><b>{say(language, "warning")}</b> {warning}</div>' + html
-        )
-    return html
-
-
-def method_choices(forward_seconds: float, language: str | None = None) -> list[tuple[str, str]]:
-    """Dropdown entries with how long each method takes on this machine."""
-    choices = []
-    for method in METHODS.values():
-        if method.label == DEFAULT_METHOD:
-            label = say(language, "method_instant", method=method.label)
-        elif (seconds := method.forwards * forward_seconds) >= 1:
-            label = say(language, "method_seconds", method=method.label, seconds=seconds)
-        else:
-            label = say(language, "method_subsecond", method=method.label)
-        choices.append((label, method.label))
-    return choices
