@@ -23,14 +23,11 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-from bench_peers import GRADCAM_SPACE, LABEL_SPACE, PHOTO, connect, start
-from torchvision.models import resnet50
+from bench_peers import PHOTO, connect, start_apps
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -177,14 +174,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        checkpoint = Path(folder) / "resnet50.pth"
-        torch.manual_seed(0)
-        torch.save(resnet50().state_dict(), checkpoint)
-        started = {
-            "label-only Space": start([sys.executable, "-c", LABEL_SPACE, str(checkpoint)]),
-            "Grad-CAM Space": start([sys.executable, "-c", GRADCAM_SPACE, str(checkpoint)]),
-            "this page": start([sys.executable, "app.py", "--weights", str(checkpoint), "--device", "cpu"]),
-        }
+        started = start_apps(Path(folder))
+        started["this page"] = started.pop("this app")
         processes = {app: process for app, (process, _) in started.items()}
         servers = {app: url for app, (_, url) in started.items()}
         try:

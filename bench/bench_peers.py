@@ -100,6 +100,19 @@ def start(command: list[str]) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}"
 
 
+def start_apps(folder: Path) -> dict[str, tuple[subprocess.Popen, str]]:
+    """The two peer Spaces and this app over one seeded checkpoint saved in ``folder``:
+    name -> (process, url)."""
+    checkpoint = folder / "resnet50.pth"
+    torch.manual_seed(0)
+    torch.save(resnet50().state_dict(), checkpoint)
+    return {
+        "label-only Space": start([sys.executable, "-c", LABEL_SPACE, str(checkpoint)]),
+        "Grad-CAM Space": start([sys.executable, "-c", GRADCAM_SPACE, str(checkpoint)]),
+        "this app": start([sys.executable, "app.py", "--weights", str(checkpoint), "--device", "cpu"]),
+    }
+
+
 def connect(url: str, process: subprocess.Popen, download_files: bool = True):
     from gradio_client import Client
 
@@ -155,14 +168,7 @@ def main() -> None:
     from gradio_client import handle_file
 
     with tempfile.TemporaryDirectory() as folder:
-        checkpoint = Path(folder) / "resnet50.pth"
-        torch.manual_seed(0)
-        torch.save(resnet50().state_dict(), checkpoint)
-        servers = {
-            "label-only Space": start([sys.executable, "-c", LABEL_SPACE, str(checkpoint)]),
-            "Grad-CAM Space": start([sys.executable, "-c", GRADCAM_SPACE, str(checkpoint)]),
-            "this app": start([sys.executable, "app.py", "--weights", str(checkpoint), "--device", "cpu"]),
-        }
+        servers = start_apps(Path(folder))
         try:
             endpoints = {
                 "label-only Space": (servers["label-only Space"], "/classify"),  # gr.Interface names it after fn

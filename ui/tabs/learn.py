@@ -130,7 +130,7 @@ class LearnTab:
         self.kernel_picture = render.kernel_grid(lessons.conv1_kernels(explainer))
         self.parts = architecture(explainer)
         self.depth = ["stem", *block_names(explainer.model)]  # the gradient chart's x axis, in network order
-        self.lessons_on_gpu = self.lessons  # ``lessons`` under ``on_gpu`` once wired (see ``lessons_on``)
+        self.lessons_on_gpu = self.lessons  # ``lessons`` under ``on_gpu`` once wired
 
     def build(self, shared) -> None:
         picture = {"type": "filepath", "format": "png", "interactive": False}
@@ -185,6 +185,7 @@ class LearnTab:
         )
 
     def wire(self, shared) -> None:
+        self.lessons_on_gpu = shared.on_gpu(self.lessons)  # asked for only while the tab is open
         view = shared.view
         shared.on_language(self.texts, [], TableTexts, self)
         kernel = self.kernel_pick.release
@@ -203,7 +204,6 @@ class LearnTab:
     def lessons_on(self, shared, trigger) -> None:
         """``trigger`` computes the lessons if the tab is open. Only then is the GPU asked for: on
         ZeroGPU every call costs an allocation, and a photo analysed with the tab closed costs one."""
-        self.lessons_on_gpu = shared.on_gpu(self.lessons)
         inputs = [shared.learn_open, shared.view, self.kernel_pick, self.kernel_numbers]
         inputs += [self.lesson_block_choice, self.lesson_channel]
         shared.event(trigger, self.lessons_if_open, inputs, Lessons, self)
