@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -305,16 +306,20 @@ class Explainer:
         given = torch.tensor([-1 if c is None else self.check_class(c) for c in cam_classes], device=logits.device)
         return torch.where(given >= 0, given, logits.argmax(dim=1))
 
-    def warm_up(self) -> float:
-        """Run the model twice on a blank input (first-call set-up); return the second run's seconds."""
+    def warm_up(self, runs: int = 5) -> float:
+        """Run the model on a blank input once (first-call set-up), then ``runs`` times; return the
+        median run's seconds (one run alone swung 5× on a busy machine)."""
         x = torch.zeros(1, 3, 224, 224, device=self.device).contiguous(memory_format=self.weights.memory_format)
+        seconds = []
         with torch.inference_mode():
             self.forward_stages(x)
-            start = time.perf_counter()
-            self.forward_stages(x)
-            if self.device.type == "cuda":
-                torch.cuda.synchronize()
-            return time.perf_counter() - start
+            for _ in range(runs):
+                start = time.perf_counter()
+                self.forward_stages(x)
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize()
+                seconds.append(time.perf_counter() - start)
+        return statistics.median(seconds)
 
     def walk(self, x: torch.Tensor, **kwargs) -> Iterator[network.Step]:
         """``network.walk`` of ``x`` (B, 3, 224, 224) on this analysis's device, memory format and precision."""

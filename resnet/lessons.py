@@ -136,7 +136,7 @@ class OpenBlock:
     residual: np.ndarray  # (C_out, H', W') F(x)
     shortcut: np.ndarray  # (C_out, H', W') x itself, or its projection
     out: np.ndarray  # (C_out, H', W')
-    projection: str | None  # the shortcut's layers when the shape changes, else None
+    projection: tuple[int, int, int] | None  # the shortcut's 1×1 conv (in, out, stride) where the shape changes
 
 
 def open_block(explainer: Explainer, x: np.ndarray, name: str) -> OpenBlock:
@@ -147,9 +147,7 @@ def open_block(explainer: Explainer, x: np.ndarray, name: str) -> OpenBlock:
                 projection = None
                 if step.module.downsample is not None:
                     conv = step.module.downsample[0]
-                    projection = (
-                        f"1×1 conv {conv.in_channels}→{conv.out_channels}, stride {conv.stride[0]}, then BatchNorm"
-                    )
+                    projection = (conv.in_channels, conv.out_channels, conv.stride[0])
                 arrays = (to_numpy(t[0]) for t in (step.input, step.residual, step.shortcut, step.output))
                 return OpenBlock(name, *arrays, projection)
     raise ValueError(f"No block {name!r}; blocks are layer1.0 .. layer4.2.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import socket
 import types
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as nnf
 
+from resnet.heatmaps import METHODS
 from resnet.teach import Head
 
 
@@ -76,3 +78,29 @@ def block_gradients(model, x, cam_class):
         for hook in hooks:
             hook.remove()
     return {name: float(g.norm()) for name, g in grads.items()}
+
+
+# Latin words a Chinese page may show: names of things (the model, its parts, the CAM methods,
+# file formats, units) that stay as they are in Chinese texts too.
+NAMES = {w.lower() for name in METHODS for w in (name, *re.findall(r"[A-Za-z]+", name))}
+# Each line: names of things; file formats and a unit; more formats and a cache's name; the model's parts (stage names stay as they
+# are, fc.weight and fc.bias by their names); the raced networks (plain-20, resnet-56); authors,
+# venues, data sets and measures; notation.
+ALLOWED_WORDS = """
+resnet resnet50 imagenet imagenet-1k imagenet1k_v1 imagenet1k_v2 cam grad-cam torchvision pytorch gradio scikit-learn
+json png csv tsv mp4 mov avi webm pth safetensors mb
+stem layer conv bn relu maxpool fc logit batchnorm gflops road cpu api weight bias
+plain
+jpeg gif webp bmp tiff torch hub
+adebayo petsiuk spearman he cvpr cifar rise auc veit neurips ssim
+cos log
+"""
+ALLOWED_LATIN = NAMES | set(ALLOWED_WORDS.split())
+# Text that is not words: hashes and file names.
+NOT_WORDS = re.compile(r"\b[0-9a-f]{8}\b|[\w.-]+\.(?:pth|pt|jpg|png)\b")
+
+
+def english_words(text: str) -> set[str]:
+    """The Latin words in ``text`` that a Chinese page should not show (see ``ALLOWED_LATIN``)."""
+    words = re.findall(r"[A-Za-z][A-Za-z0-9_\-]+", NOT_WORDS.sub(" ", text))
+    return {w for w in words if not {w.lower(), w.lower().rstrip("-0123456789")} & ALLOWED_LATIN}

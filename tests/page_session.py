@@ -77,20 +77,21 @@ class PageSession:
     def trigger(self, name: str, event: str, on_update=None, **values: Any) -> list:
         """What the page does when component ``name`` fires ``event`` ("click", "input", ...),
         after the visitor set ``values`` (by component name); returns the first event's outputs.
-        ``on_update()`` is called for each update a streaming handler sends before it finishes."""
+        ``on_update()`` is called for each update a streaming handler (this event's or a chained
+        one's) sends before it finishes."""
         self.values.update({self.ids[key]: value for key, value in values.items()})
         target = [self.ids[name], event]
         index = next(i for i, d in enumerate(self.dependencies) if target in d["targets"])
         outputs = self._run_one(index, {}, on_update)
-        self._run_chain(self.dependencies[index]["id"])
+        self._run_chain(self.dependencies[index]["id"], on_update)
         return outputs
 
-    def _run_chain(self, dependency_id: int) -> None:
+    def _run_chain(self, dependency_id: int, on_update=None) -> None:
         for i, d in enumerate(self.dependencies):
             for target, _ in d["targets"]:
                 if target is None and d.get("trigger_after") == dependency_id:
-                    self._run_one(i, {})
-                    self._run_chain(d["id"])
+                    self._run_one(i, {}, on_update)
+                    self._run_chain(d["id"], on_update)
 
     def _run_one(self, index: int, values: dict, on_update=None) -> list:
         dependency = self.dependencies[index]

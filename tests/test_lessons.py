@@ -100,7 +100,7 @@ def test_an_opened_block_adds_up_and_projects_where_the_shape_changes(explainer,
     want = reference_nodes(reference_model, x, ["layer1.2", "layer2.0", "layer2.1"])
     first = lessons.open_block(explainer, x, "layer2.0")
     assert first.x.shape == (256, 56, 56) and first.out.shape == (512, 28, 28)
-    assert first.projection and "256→512" in first.projection and "stride 2" in first.projection
+    assert first.projection == (256, 512, 2)  # in and out channels, stride of the 1×1 projection
     np.testing.assert_allclose(first.x, want["layer1.2"], atol=1e-4)
     np.testing.assert_allclose(first.out, want["layer2.0"], atol=1e-4)
     np.testing.assert_allclose(first.out, np.maximum(first.residual + first.shortcut, 0), atol=1e-5)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import pytest
+from helpers import english_words
 
 from resnet import load_image, render
 from resnet.heatmaps import METHODS
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.locales import CLASS_NAME_FILES, imagenet_names
+from ui.panel_texts import weights_words
 from ui.tabs.explain import ExplainTab
 from ui.text import EN, ZH
 
@@ -88,3 +91,27 @@ def test_the_page_and_readme_count_the_cam_methods_that_ship():
     assert f"Grad-CAM and {others} other CAM methods" in readme
     in_words = {15: "Fifteen", 16: "Sixteen", 17: "Seventeen"}[len(METHODS)]
     assert f"**{in_words} CAM methods**" in readme
+
+
+def test_no_chinese_text_leaves_english_words_in_it():
+    """Every text of the Chinese page, also those no browser test reaches (errors, progress, results).
+    Code in backticks is typed as it is, and placeholders are filled with names and numbers."""
+    from ui.locales import zh_CN
+
+    found = {}
+    for key, value in {**zh_CN.STATIC, **zh_CN.SERVER}.items():
+        words = english_words(re.sub(r"`[^`]*`|\{[^}]*\}", " ", value))
+        if words:
+            found[key] = words
+    assert not found, found
+
+
+@pytest.mark.parametrize("name", ["custom", "random", "IMAGENET1K_V2"])
+def test_the_weights_line_says_in_english_what_the_engine_says(weights, name):
+    """The page's line about the weights, in English, is ``describe()`` word for word; in Chinese
+    it names the same hash, file or accuracy."""
+    shown = dataclasses.replace(weights, name=name, source="seed 0" if name == "random" else weights.source)
+    assert weights_words(shown, "en") == shown.describe()
+    chinese = weights_words(shown, "zh-CN")
+    assert not english_words(chinese), chinese
+    assert {"custom": shown.short_hash, "random": "0", "IMAGENET1K_V2": "80.9%"}[name] in chinese

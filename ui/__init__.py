@@ -10,6 +10,7 @@ classes.py    ImageNet's classes or a visitor's taught head, named in the page's
 files.py      the served-file scratch space, and the upload component
 sessions.py   forgets the state of closed pages
 notice.py     the page served while the weights download
+accessibility.py  the theme's contrast, and names, sentences and roles Gradio's markup leaves out
 text.py       the page's languages and the lookup of its texts
 locales/      every text, one module per language, and ImageNet's class names in Chinese
 """

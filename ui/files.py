@@ -18,6 +18,7 @@ from ui.text import say
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 EXAMPLES = sorted(ASSETS.glob("*.jpg"))  # the example photos offered on the page
+SAMPLE_CLIP = ASSETS / "sample_clip.mp4"  # the Video tab's example (made by assets/make_sample_clip.py)
 
 CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S = 60, 600  # served files live 10 minutes (Blocks.delete_cache)
 # Pictures are written straight into Gradio's cache folder (same rule as Gradio's own), so it

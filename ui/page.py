@@ -12,6 +12,8 @@ import gradio as gr
 
 from resnet import Explainer, video
 from resnet.batching import BatchingExplainer
+from ui.accessibility import ACCESSIBILITY_JS, THEME
+from ui.accessibility import CSS as ACCESSIBILITY_CSS
 from ui.api import Api
 from ui.classes import Classifiers
 from ui.files import ASSETS, CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, ScratchFiles
@@ -46,7 +48,7 @@ GROUPS = (
 )
 CSS = (
     ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
-    f"#{RELABEL_ID} {{ display: none !important; }}"  # clicked by WATCH_LANGUAGE_JS only
+    f"#{RELABEL_ID} {{ display: none !important; }}" + ACCESSIBILITY_CSS  # clicked by WATCH_LANGUAGE_JS only
 )
 
 
@@ -139,6 +141,7 @@ def _wire(demo: gr.Blocks, shared: Shared, tabs: Tabs, places: dict, concurrency
     for changed in explain.retargets:  # another class, contrast or method for the same image
         tabs.stages.follow_heatmap(shared, changed, explain.cmap, explain.alpha)
         tabs.trust.follow_heatmap(shared, changed)
+        tabs.whatif.follow_heatmap(shared, changed)
     live, clip = tabs.live, tabs.video  # a frame sent to the Explain panel, which analyses it
     shared.plain_event(live.live_freeze.click, live.freeze, [live.live_cam], ToExplain, explain)
     shared.event(clip.video_analyse.click, clip.analyse_frame, [clip.video_run, clip.video_frame], ToExplain, explain)
@@ -185,6 +188,8 @@ def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, 
         show_error=True,
         allowed_paths=[str(ASSETS)],
         css=CSS,
+        theme=THEME,
+        js=ACCESSIBILITY_JS,
         i18n=I18N,
         **kwargs,
     )

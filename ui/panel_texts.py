@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from resnet import Explainer
 from resnet.heatmaps import DEFAULT_METHOD, METHODS
 from resnet.panels import road_relies
+from resnet.weights import PRETRAINED, LoadedWeights
+from ui.classes import Classifier
 from ui.text import say
+from ui.view import NO_CONTRAST
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ def road_text(road: float, language: str | None) -> str:
 def weights_banner(explainer: Explainer, language: str | None = None) -> str:
     """HTML for the top of the page: which weights, and a loud warning when they are untrained."""
     weights = explainer.weights
-    html = f"<p>{say(language, 'model_line', model=weights.describe(), device=weights.device.type)}</p>"
+    html = f"<p>{say(language, 'model_line', model=weights_words(weights, language), device=weights.device.type)}</p>"
     if weights.warning:
         told = escape(weights.warning)  # a download error's text says "<urlopen error ...>"
         warning = told if weights.trained else say(language, "untrained", warning=told)
@@ -40,6 +44,26 @@ def weights_banner(explainer: Explainer, language: str | None = None) -> str:
             f'border-radius:8px;margin-bottom:8px"><b>{say(language, "warning")}</b> {warning}</div>' + html
         )
     return html
+
+
+def weights_words(weights: LoadedWeights, language: str | None = None) -> str:
+    """Which weights these are, in ``language`` (``Weights.describe`` in English)."""
+    if weights.name in PRETRAINED:
+        top1 = PRETRAINED[weights.name].meta["_metrics"]["ImageNet-1K"]["acc@1"]
+        return say(language, "weights_pretrained", name=weights.name, top1=top1)
+    if weights.name == "custom":
+        return say(language, "weights_custom", hash=weights.short_hash, file=Path(weights.source).name)
+    return say(language, "weights_random", seed=weights.source.removeprefix("seed "))
+
+
+def class_choices(
+    classifier: Classifier, language: str | None = None, with_none: bool = False
+) -> list[tuple[str, int]]:
+    """A class menu's entries in ``language``; a translated name keeps its English name beside it,
+    so either can be typed to search. ``with_none``: "no contrast class" first."""
+    names = zip(classifier.names(language), classifier.categories, strict=True)
+    classes = [(f"{name} ({i})" if name == en else f"{name} · {en} ({i})", i) for i, (name, en) in enumerate(names)]
+    return [(say(language, "no_contrast"), NO_CONTRAST), *classes] if with_none else classes
 
 
 def method_choices(forward_seconds: float, language: str | None = None) -> list[tuple[str, str]]:

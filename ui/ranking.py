@@ -17,7 +17,7 @@ from resnet.heatmaps import method_named
 from resnet.trust import CURVE_STEPS
 from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles
-from ui.text import say, text
+from ui.text import duration, say, text
 
 MAX_PHOTOS = 20
 
@@ -84,7 +84,7 @@ class MethodRanking:
                 photos=photos,
                 methods=len(QUICK_METHODS),
                 forwards=forwards,
-                seconds=forwards * self.forward_seconds,
+                seconds=duration(language, forwards * self.forward_seconds),
             )
         )
 

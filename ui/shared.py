@@ -66,6 +66,16 @@ class Shared:
             previous = trigger(as_outputs(fn), [*inputs, self.language], targets, js=js, api_visibility="private")
             self.event(self.relabel.click, fn, inputs, record, *owners)
 
+    def stoppable(self, trigger, stop, fn, inputs: list, record: type, *owners, **kwargs):
+        """``event`` for a long run that ``stop`` (built disabled) can cancel: ``stop`` is enabled
+        first, then the run starts, and ``stop`` is disabled again when it ends or is pressed."""
+        can_stop = lambda able: lambda: gr.update(interactive=able)  # noqa: E731
+        enabled = trigger(can_stop(True), None, stop, queue=False, api_visibility="private")
+        running = self.event(enabled.then, fn, inputs, record, *owners, **kwargs)
+        running.then(can_stop(False), None, stop, queue=False, api_visibility="private")
+        stop.click(can_stop(False), None, stop, cancels=[running], queue=False, api_visibility="private")
+        return running
+
     def go_to(self, button, tab_id: str) -> None:
         """``button`` shows tab ``tab_id``: its group, then the tab (``places`` is set by the page)."""
         group, outer, inner = self.places[tab_id]

@@ -48,6 +48,11 @@ def say(language: str | None, key: str, **params) -> str:
     return SERVER[language_of(language)][key].format(**params)
 
 
+def duration(language: str | None, seconds: float) -> str:
+    """About how long, in ``language``: "≈ 12 s", or "< 1 s" (never "≈ 0 s")."""
+    return say(language, "about_seconds", seconds=seconds) if seconds >= 0.5 else say(language, "under_a_second")
+
+
 def in_every_language(key: str, **params) -> str:
     """A server text in every language of the page, joined (for what is shown before the page knows its language)."""
     return " · ".join(say(language, key, **params) for language in LANGUAGES)

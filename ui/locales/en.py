@@ -9,6 +9,10 @@ from resnet.preprocess import IMAGE_ERRORS
 from resnet.video import BATCH_SIZE, MAX_BYTES, MAX_SECONDS, VIDEO_ERRORS
 
 STATIC = {
+    # Gradio's own words that its Chinese translation lacks (looked up by these keys)
+    "common.complete": "Complete",
+    "status.queue_position": "In queue: {position} of {size}",
+    "image_editor.select_draw_tool": "select the draw tool to start",
     "intro": (
         "# ResNet50 Explainer\n"
         "See what a ResNet50 trained on ImageNet-1k thinks your image shows, where it looked "
@@ -77,7 +81,7 @@ STATIC = {
     ),
     "learn_waiting": "Explain an image to see what its residual blocks did.",
     "lesson_conv": (
-        "### 1 · Convolution, on your photo\n"
+        "## 1 · Convolution, on your photo\n"
         "A convolution slides a small kernel over the image; at each position it multiplies the kernel with the "
         "pixels under it and adds the products up. ResNet50's first layer, **conv1**, has 64 learned 7×7 "
         "kernels (one per output channel, each over the 3 colour channels), slid with stride 2 and padding 3."
@@ -89,7 +93,7 @@ STATIC = {
     "kernel_numbers": "Its numbers (edit them)",
     "kernel_result": "Your kernel on the grey-level photo (stride 1, padding 1; red +, blue −)",
     "lesson_pool": (
-        "### 2 · Pooling, BatchNorm and ReLU, on your photo\n"
+        "## 2 · Pooling, BatchNorm and ReLU, on your photo\n"
         "After conv1 the stem normalises each channel (**BatchNorm**: subtract a learned mean, divide by a learned "
         "spread, then scale and shift), keeps only the positive values (**ReLU**), and **max-pools**: each output is "
         "the largest value in a 3×3 window, moved with stride 2, so the maps shrink from 112×112 to 56×56."
@@ -98,7 +102,7 @@ STATIC = {
     "pool_after": "…and after it",
     "histograms": "All values of the stem on your photo: after conv1, after BatchNorm (bn1), after ReLU",
     "lesson_block": (
-        "### 3 · One residual block, opened\n"
+        "## 3 · One residual block, opened\n"
         "Pick a block and a channel: the block's input x, its residual branch F(x), the shortcut, and the output "
         "relu(F(x) + shortcut(x)), with their numbers. Below: how strong the gradient of the class score is at the "
         "output of the stem and of every block, when it is back-propagated from the score."
@@ -137,6 +141,7 @@ STATIC = {
         "explained at a time on this server (others wait in line); **Stop** ends it after the current batch."
     ),
     "video_in": "Your clip",
+    "video_example": "A sample clip (4 s: a cat, then a cup of coffee)",
     "video_fps": "Frames explained per second of video (at most; a slower clip keeps all its frames)",
     "video_yours": "Use your classes (taught in the Teach tab)",
     "video_button": "Explain video",
@@ -250,7 +255,7 @@ SERVER = {
     "starting": "ResNet50 Explainer is starting",
     "downloading": "Downloading the {name} weights (about 100 MB) into the torch hub cache, once.",
     "reloads": "This page reloads itself every {seconds} s.",
-    "lab_cost": "Cost here: {forwards} forward passes (≈ {seconds:.0f} s), batched.",
+    "lab_cost": "Cost here: {forwards} forward passes ({seconds}), batched.",
     "lesion_running": "Removing blocks: {forwards} lesions",
     "lesion_done": "**{name}** has probability {intact:.1%} in the intact network. Without one residual branch "
     "(the block passes relu(x) on) it stays the top-1 for {residual_kept} of 16 blocks (mean probability "
@@ -358,8 +363,8 @@ SERVER = {
     "input | formula | real output |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n{shapes}",
     "block_numbers": "**{block}**, channel {k}: input x {x_shape} → output {out_shape}; shortcut: {shortcut}.\n\n"
     "| tensor | shape | mean | min | max | ‖·‖ |\n| --- | --- | ---: | ---: | ---: | ---: |\n{rows}",
-    "trust_costs": "Cost here: sanity check {sanity:.0f} forward passes (≈ {sanity_s:.0f} s), curves {curves} "
-    "(≈ {curves_s:.0f} s), method comparison {agreement:.0f} (≈ {agreement_s:.0f} s).",
+    "trust_costs": "Cost here: sanity check {sanity:.0f} forward passes ({sanity_s}), curves {curves} "
+    "({curves_s}), method comparison {agreement:.0f} ({agreement_s}).",
     "occlusion_running": "Covering the image with a grey patch, {forwards} positions",
     "occlusion_done": "**Occlusion sensitivity of “{name}”** ({forwards} forward passes: a 32-pixel grey patch every "
     "16 pixels): red where covering the image lowers the class's logit, blue where it raises it; the largest "
@@ -387,7 +392,7 @@ SERVER = {
     "rank_insertion": "insertion AUC",
     "rank_deletion": "deletion AUC",
     "rank_cost": "Cost here: {photos} photos × ({methods} methods and a random map) ≈ {forwards:.0f} forward "
-    "passes (≈ {seconds:.0f} s).",
+    "passes ({seconds}).",
     "rank_no_photos": "Choose some photos to rank the methods on (or the example photos).",
     "rank_too_many": "Choose at most {limit} photos ({count} were given).",
     "rank_running": "Photo {done} of {total}",
@@ -409,8 +414,49 @@ SERVER = {
     "table_params": "parameters",
     "table_gmacs": "G multiply-adds",
     "table_gflops": "GFLOPs",
+    "table_head": "head",
     "table_total": "total",
     "table_logits": "1000 logits",
     "table_note": "GFLOPs count floating-point operations, two per multiply-add. torchvision's model card "
     "gives 4.09 “GFLOPS” for ResNet50: that figure counts multiply-adds, the column before.",
+    "empty_tab_explain": "{label} appears here once you choose a photo above: upload one, take a webcam snapshot or click an example.",
+    "empty_tab_features": "{label} appears here once a photo is explained in the panel above.",
+    "empty_tab_stages": "{label} appears here once a photo is explained in the panel above.",
+    "empty_tab_blocks": "{label} appears here once a photo is explained in the panel above.",
+    "empty_tab_logit": "{label} appears here once a photo is explained in the panel above.",
+    "empty_tab_trust": "{label} appears here when you press the button for it in this tab.",
+    "empty_tab_whatif": "{label} appears here when you paint over part of the photo and press "
+    f"“{STATIC['whatif_button']}”.",
+    "empty_tab_live": "{label} appears here while the webcam streams: press the camera's record button.",
+    "empty_tab_video": "{label} appears here after you upload or record a clip and press "
+    f"“{STATIC['video_button']}”.",
+    "empty_tab_learn": "{label} appears here once a photo is explained in the panel above.",
+    "empty_tab_lab": "{label} appears here when you press the button of its section.",
+    "empty_tab_teach": "{label} appears here after you train on your own classes.",
+    "empty_occlusion_image": "The occlusion map appears here when you press the occlusion button below.",
+    "empty_whatif_before": "The heatmap as it was appears here once a photo is explained in the panel above.",
+    "a11y_position": "{i} of {n}",
+    "a11y_example": "Example photo: {name}",
+    "a11y_image": "Picture",
+    "a11y_table": "Table",
+    "a11y_result": "The result",
+    "about_seconds": "≈ {seconds:.0f} s",
+    "under_a_second": "< 1 s",
+    "race_x": "epoch",
+    "race_y": "training error",
+    "timeline_x": "time (s)",
+    "timeline_y": "probability",
+    "weights_pretrained": "ResNet50 · {name} · top-1 {top1:.1f}%",
+    "weights_custom": "ResNet50 · custom weights {hash} ({file})",
+    "weights_random": "ResNet50 · random weights (seed {seed}) · UNTRAINED",
+    "preset_edges": "edges",
+    "preset_vertical_edges": "vertical edges",
+    "preset_sharpen": "sharpen",
+    "preset_blur": "blur",
+    "tensor_shortcut": "shortcut(x)",
+    "tensor_out": "relu(F(x) + shortcut(x))",
+    "projection": "1×1 conv {c_in}→{c_out}, stride {stride}, then BatchNorm",
 }
+
+# Words Gradio writes into the page without a translation key: {its English: the page's words}.
+GRADIO_WORDS: dict[str, str] = {}

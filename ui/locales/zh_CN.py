@@ -8,6 +8,10 @@ from resnet.occlusion import occlusion_forwards
 from resnet.video import BATCH_SIZE, MAX_BYTES, MAX_SECONDS
 
 STATIC = {
+    # Gradio's own words that its Chinese translation lacks (looked up by these keys)
+    "common.complete": "完成",
+    "status.queue_position": "排队中：第 {position} 位，共 {size} 位",
+    "image_editor.select_draw_tool": "选择画笔工具即可开始",
     "intro": (
         "# ResNet50 解释器\n"
         f"看看在 ImageNet-1k 上训练的 ResNet50 认为你的图片是什么、它看了哪里（Grad-CAM 及另外 {len(METHODS) - 1} 种 CAM 方法）、"
@@ -41,7 +45,7 @@ STATIC = {
     "stages": "layer1 .. layer4",
     "tab_blocks": "残差块",
     "blocks_caption": (
-        "每个瓶颈块计算 **output = relu(F(x) + x)**：捷径连接把 x 原样传过去，残差分支 F 加上一个修正。"
+        "每个瓶颈块计算 **输出 = relu(F(x) + x)**：捷径连接把 x 原样传过去，残差分支 F 加上一个修正。"
         "**‖F(x)‖ / ‖x‖**（x 为捷径）表示这个修正有多大（接近 0：该块几乎不改变信号）；**cos(F(x), x)**（余弦相似度）表示修正是"
         "加强信号（> 0）还是与之相反（< 0）。右图显示所选块在每个位置的 ‖F(x)‖：该块在图像的哪里改变最多。"
     ),
@@ -57,14 +61,14 @@ STATIC = {
     "learn_intro": (
         "**ResNet50** 分六个部分把一张 224×224 的照片变成 1000 个类别得分。**stem**（一个 7×7 卷积和一个最大池化）"
         "把图像缩小 4 倍，找出边缘和颜色。接着是四个**阶段**；每个阶段（第一个除外）把分辨率减半、通道数加倍，"
-        "特征图因而越来越粗、越来越抽象。**head** 把最后 2048 张特征图各自平均成一个数，再由一个线性层变成 1000 个得分。\n\n"
+        "特征图因而越来越粗、越来越抽象。**头部**把最后 2048 张特征图各自平均成一个数，再由一个线性层变成 1000 个得分。\n\n"
         "每个阶段由若干**瓶颈块**堆叠而成。一个块先用 1×1 卷积压缩通道，再看 3×3 邻域，然后用另一个 1×1 卷积把通道扩展回来："
         "这就是它的**残差分支 F(x)**。**捷径连接**把块的输入 x 绕过该分支原样传过去（形状变化处经过一个 1×1 投影），"
         "块的输出是 relu(F(x) + x)。因此每个块只需学习对输入的*修正*，这正是 50 层的网络能够训练的原因。下表由已加载的模型实际测得。"
     ),
     "learn_waiting": "解释一张图片，即可看到它的残差块做了什么。",
     "lesson_conv": (
-        "### 1 · 卷积：用你的照片\n"
+        "## 1 · 卷积：用你的照片\n"
         "卷积让一个小卷积核在图像上滑动；在每个位置把卷积核与其下方的像素逐个相乘再求和。ResNet50 的第一层 **conv1** "
         "有 64 个学习得到的 7×7 卷积核（每个输出通道一个，覆盖 3 个颜色通道），步幅 2，填充 3。"
     ),
@@ -75,7 +79,7 @@ STATIC = {
     "kernel_numbers": "它的数值（可编辑）",
     "kernel_result": "你的卷积核作用于灰度照片（步幅 1，填充 1；红为正，蓝为负）",
     "lesson_pool": (
-        "### 2 · 池化、BatchNorm 与 ReLU：用你的照片\n"
+        "## 2 · 池化、BatchNorm 与 ReLU：用你的照片\n"
         "conv1 之后，主干先对每个通道做 **BatchNorm**（减去学到的均值、除以学到的尺度，再缩放和平移），只保留正值"
         "（**ReLU**），然后做 **最大池化**：每个输出是 3×3 窗口中的最大值，窗口以步幅 2 移动，特征图从 112×112 缩小到 56×56。"
     ),
@@ -83,13 +87,13 @@ STATIC = {
     "pool_after": "……以及之后",
     "histograms": "你的照片在主干中的所有数值：conv1 之后、BatchNorm（bn1）之后、ReLU 之后",
     "lesson_block": (
-        "### 3 · 打开一个残差块\n"
-        "选择一个块和一个通道：块的输入 x、残差分支 F(x)、捷径，以及输出 relu(F(x) + shortcut(x))，并附上数值。"
+        "## 3 · 打开一个残差块\n"
+        "选择一个块和一个通道：块的输入 x、残差分支 F(x)、捷径，以及输出 relu(F(x) + 捷径(x))，并附上数值。"
         "下方：把类别分数反向传播时，主干和每个块输出处的梯度有多强。"
     ),
     "lesson_block_choice": "块",
     "lesson_channel": "通道",
-    "block_tensors": "x、F(x)、shortcut(x) 与输出，单个通道（红为正，蓝为负）",
+    "block_tensors": "x、F(x)、捷径(x) 与输出，单个通道（红为正，蓝为负）",
     "gradient_plot": "每个块输出处类别分数梯度的范数",
     "live_yours": "使用你的类别（在“教新类别”标签页中训练）",
     "live_smoothing": "热力图在帧间的平滑程度（0：不平滑）",
@@ -117,6 +121,7 @@ STATIC = {
         "（其他请求排队）；**停止** 会在当前批次结束后中止。"
     ),
     "video_in": "你的视频",
+    "video_example": "示例视频（4 秒：一只猫，然后一杯咖啡）",
     "video_fps": "每秒视频解释的帧数（上限；较慢的视频保留全部帧）",
     "video_yours": "使用你的类别（在“教新类别”标签页中训练）",
     "video_button": "解释视频",
@@ -172,7 +177,7 @@ STATIC = {
     "tab_logit": "得分构成",
     "logit_caption": (
         "ResNet50 对一个类别的得分是 layer4 上 2048 个通道之和："
-        "**logit = Σₖ fc.weight[class, k] × mean(channel k) + bias**。图表显示把得分推高（正）和拉低（负）最多的通道；"
+        "**logit = Σₖ fc.weight[类别, k] × 均值(通道 k) + fc.bias[类别]**。图表显示把得分推高（正）和拉低（负）最多的通道；"
         "下方的图显示这些通道在图像的哪里被激活。"
     ),
     "logit_plot": "各通道的贡献",
@@ -216,7 +221,7 @@ STATIC = {
 
 # Texts computed on the server. Keys must be the same in every language (a test checks).
 SERVER = {
-    "lab_cost": "本机成本：{forwards} 次前向计算（约 {seconds:.0f} 秒），批量进行。",
+    "lab_cost": "本机成本：{forwards} 次前向计算（{seconds}），批量进行。",
     "lesion_running": "正在移除残差块：{forwards} 次损伤",
     "lesion_done": "完整网络中 **{name}** 的概率为 {intact:.1%}。去掉一个残差分支（该块传出 relu(x)）时，16 个块中有 "
     "{residual_kept} 个仍保持第一名（平均概率 {residual_mean:.1%}）；去掉一条捷径（relu(F(x))）时为 {shortcut_kept} 个"
@@ -332,8 +337,8 @@ SERVER = {
     "| 层 | 卷积核 | 步幅 | 填充 | 输入 | 公式 | 真实输出 |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n{shapes}",
     "block_numbers": "**{block}**，通道 {k}：输入 x {x_shape} → 输出 {out_shape}；捷径：{shortcut}。\n\n"
     "| 张量 | 形状 | 均值 | 最小值 | 最大值 | ‖·‖ |\n| --- | --- | ---: | ---: | ---: | ---: |\n{rows}",
-    "trust_costs": "本机成本：合理性检验 {sanity:.0f} 次前向计算（约 {sanity_s:.0f} 秒），曲线 {curves} 次"
-    "（约 {curves_s:.0f} 秒），方法比较 {agreement:.0f} 次（约 {agreement_s:.0f} 秒）。",
+    "trust_costs": "本机成本：合理性检验 {sanity:.0f} 次前向计算（{sanity_s}），曲线 {curves} 次"
+    "（{curves_s}），方法比较 {agreement:.0f} 次（{agreement_s}）。",
     "occlusion_running": "正在用灰色方块遮挡图像，共 {forwards} 个位置",
     "occlusion_done": "**“{name}”的遮挡敏感度**（{forwards} 次前向计算：32 像素的灰色方块，每 16 像素移动一次）：红色表示遮住该处会"
     "降低该类别的 logit，蓝色表示会提高；最大下降为 {most:.3f}。",
@@ -357,7 +362,7 @@ SERVER = {
     "rank_gap": "插入 − 删除",
     "rank_insertion": "插入 AUC",
     "rank_deletion": "删除 AUC",
-    "rank_cost": "本机成本：{photos} 张照片 ×（{methods} 种方法加一张随机图）≈ {forwards:.0f} 次前向计算（约 {seconds:.0f} 秒）。",
+    "rank_cost": "本机成本：{photos} 张照片 ×（{methods} 种方法加一张随机图）≈ {forwards:.0f} 次前向计算（{seconds}）。",
     "rank_no_photos": "请选择用来给方法排名的照片（或使用示例照片）。",
     "rank_too_many": "最多选择 {limit} 张照片（给了 {count} 张）。",
     "rank_running": "第 {done} 张，共 {total} 张",
@@ -379,8 +384,51 @@ SERVER = {
     "table_params": "参数量",
     "table_gmacs": "乘加（十亿次）",
     "table_gflops": "GFLOPs",
+    "table_head": "头部",
     "table_total": "合计",
     "table_logits": "1000 个 logit",
     "table_note": "GFLOPs 统计浮点运算次数，每次乘加算两次。torchvision 的模型说明给出 ResNet50 为 4.09 “GFLOPS”："
     "那个数字统计的是乘加次数，即前一列。",
+    "empty_tab_explain": "在上方选择一张照片后，{label}将显示在这里：上传照片、用摄像头拍一张，或点击一个示例。",
+    "empty_tab_features": "上方面板解释一张照片后，{label}将显示在这里。",
+    "empty_tab_stages": "上方面板解释一张照片后，{label}将显示在这里。",
+    "empty_tab_blocks": "上方面板解释一张照片后，{label}将显示在这里。",
+    "empty_tab_logit": "上方面板解释一张照片后，{label}将显示在这里。",
+    "empty_tab_trust": "按下本页对应的按钮后，{label}将显示在这里。",
+    "empty_tab_whatif": f"在照片上涂掉一部分并按“{STATIC['whatif_button']}”后，{{label}}将显示在这里。",
+    "empty_tab_live": "摄像头推流时，{label}将显示在这里：请按摄像头的录制按钮。",
+    "empty_tab_video": f"上传或录制一段视频并按“{STATIC['video_button']}”后，{{label}}将显示在这里。",
+    "empty_tab_learn": "上方面板解释一张照片后，{label}将显示在这里。",
+    "empty_tab_lab": "按下所在小节的按钮后，{label}将显示在这里。",
+    "empty_tab_teach": "用你自己的类别训练后，{label}将显示在这里。",
+    "empty_occlusion_image": "按下方的遮挡按钮后，遮挡敏感度图将显示在这里。",
+    "empty_whatif_before": "上方面板解释一张照片后，原来的热力图将显示在这里。",
+    "a11y_position": "第 {i} 张，共 {n} 张",
+    "a11y_example": "示例照片：{name}",
+    "a11y_image": "图片",
+    "a11y_table": "表格",
+    "a11y_result": "结果",
+    "about_seconds": "约 {seconds:.0f} 秒",
+    "under_a_second": "不到 1 秒",
+    "race_x": "训练轮次",
+    "race_y": "训练误差",
+    "timeline_x": "时间（秒）",
+    "timeline_y": "概率",
+    "weights_pretrained": "ResNet50 · {name} · 首选准确率 {top1:.1f}%",
+    "weights_custom": "ResNet50 · 自定义权重 {hash}（{file}）",
+    "weights_random": "ResNet50 · 随机权重（随机种子 {seed}）· 未经训练",
+    "preset_edges": "边缘",
+    "preset_vertical_edges": "竖直边缘",
+    "preset_sharpen": "锐化",
+    "preset_blur": "模糊",
+    "tensor_shortcut": "捷径(x)",
+    "tensor_out": "relu(F(x) + 捷径(x))",
+    "projection": "1×1 卷积 {c_in}→{c_out}，步幅 {stride}，然后 BatchNorm",
+}
+
+# Words Gradio writes into the page without a translation key: {its English: the page's words}.
+GRADIO_WORDS = {
+    "Click to Access Webcam": "点击以使用摄像头",
+    "processing |": "处理中 |",
+    "queue:": "排队：",
 }

@@ -20,9 +20,10 @@ from resnet import Explainer, Explanation, render
 from resnet.heatmaps import DEFAULT_METHOD
 from resnet.report import build_report
 from resnet.teach import Head
-from ui.classes import Classifier, Classifiers
+from ui.accessibility import ANSWER_ID, SHOW_ANSWER_JS
+from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
-from ui.panel_texts import PanelTexts, method_choices, road_text, weights_banner
+from ui.panel_texts import PanelTexts, class_choices, method_choices, road_text, weights_banner
 from ui.records import SKIP, output_names, settled
 from ui.tabs.blocks import BlockChart, block_chart
 from ui.tabs.features import FeatureMaps, feature_maps
@@ -131,21 +132,26 @@ class ExplainTab:
                     gr.Markdown(text("display_caption"))
                     self.cmap = gr.Dropdown(list(render.COLORMAPS), value=render.HEATMAP_CMAP, label=text("colormap"))
                     self.alpha = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=text("opacity"))
-            with gr.Column(scale=1):
+            with gr.Column(scale=1, elem_id=ANSWER_ID):
                 self._build_answer()
 
     def _build_answer(self) -> None:
+        """Top-5 and heatmap first (on a phone they come into view together), then the pickers."""
         self.labels = gr.Label(label=text("top5"), num_top_classes=5)
+        self.heatmap = gr.Image(label=text("heatmap"), type="filepath", format="png", interactive=False, height=360)
         self.top5 = gr.Radio(label=text("pick_top5"), choices=[])
         with gr.Row():
-            self.any_class = gr.Dropdown(self.class_choices(), value=None, label=text("any_class"), filterable=True)
-            self.contrast = gr.Dropdown(self.class_choices(with_none=True), value=NO_CONTRAST, label=text("contrast"))
+            self.any_class = gr.Dropdown(
+                class_choices(self.classifiers.shared), value=None, label=text("any_class"), filterable=True
+            )
+            self.contrast = gr.Dropdown(
+                class_choices(self.classifiers.shared, with_none=True), value=NO_CONTRAST, label=text("contrast")
+            )
         with gr.Row():
             self.method = gr.Dropdown(
                 method_choices(self.forward_seconds), value=DEFAULT_METHOD, label=text("method"), scale=3
             )
             self.explain_yours = gr.Checkbox(False, label=text("explain_yours"), scale=1)
-        self.heatmap = gr.Image(label=text("heatmap"), type="filepath", format="png", interactive=False)
         with gr.Row():
             self.faith_button = gr.Button(text("faithfulness"), size="sm")
             self.report = gr.DownloadButton(text("report"), size="sm")
@@ -184,6 +190,8 @@ class ExplainTab:
                 concurrency_limit=1,  # one at a time: the CPU goes to first answers first
             )
             self.analyses.append(analyzed)
+        for trigger in (self.button.click, self.image.change):
+            trigger(None, js=SHOW_ANSWER_JS, api_visibility="private")
         for trigger, chosen in (
             (self.top5.input, self.top5),
             (self.any_class.input, self.any_class),
@@ -211,19 +219,9 @@ class ExplainTab:
         return PanelTexts(
             banner=weights_banner(self.explainer, language),
             method=gr.update(choices=method_choices(self.forward_seconds, language)),
-            any_class=gr.update(choices=self.class_choices(language, classifier=classifier)),
-            contrast=gr.update(choices=self.class_choices(language, with_none=True, classifier=classifier)),
+            any_class=gr.update(choices=class_choices(classifier, language)),
+            contrast=gr.update(choices=class_choices(classifier, language, with_none=True)),
         )
-
-    def class_choices(
-        self, language: str | None = None, with_none: bool = False, classifier: Classifier | None = None
-    ) -> list[tuple[str, int]]:
-        """The class menu's entries in ``language``; a translated name keeps its English name
-        beside it, so either can be typed to search."""
-        classifier = classifier or self.classifiers.shared
-        names = zip(classifier.names(language), classifier.categories, strict=True)
-        classes = [(f"{name} ({i})" if name == en else f"{name} · {en} ({i})", i) for i, (name, en) in enumerate(names)]
-        return [(say(language, "no_contrast"), NO_CONTRAST), *classes] if with_none else classes
 
     def analyze(
         self,
@@ -275,7 +273,7 @@ class ExplainTab:
 
         def menu(with_none: bool) -> dict:
             """A taught head's classes while "yours" is ticked; ImageNet's are there (``page_texts``)."""
-            return {"choices": self.class_choices(language, with_none, classifier)} if yours else {}
+            return {"choices": class_choices(classifier, language, with_none)} if yours else {}
 
         picture = overlay_picture(names, view, view.cam, cmap, alpha, language)
         answer = FirstAnswer(
@@ -331,6 +329,8 @@ class ExplainTab:
         progress=gr.Progress(track_tqdm=True),  # noqa: B008
     ) -> Retarget:
         """Another class, contrast or method for the same image (Grad-CAM: no model run)."""
+        if view is None and cam_class is None:  # a menu left by the keyboard before any photo: nothing to do
+            return Retarget(**dict.fromkeys(output_names(Retarget), SKIP))
         if view is None or cam_class is None:
             raise gr.Error(say(language, "no_image"))
         cam_class = int(cam_class)

@@ -23,12 +23,12 @@ from resnet.network import block_names
 from resnet.race import race
 from ui.classes import Classifiers
 from ui.files import ASSETS
-from ui.text import legend_html, say, text
+from ui.text import duration, legend_html, say, text
 from ui.view import View, require
 
 # Series named in notation that reads the same in every language (a chart's legend is fixed when built).
 LESION_COLOURS = {"relu(x)": "#1f77b4", "relu(F(x))": "#d62728"}  # without F(x); without the shortcut
-CURVE_COLOURS = {"mean": "#2ca02c", "mean − σ": "#98df8a", "mean + σ": "#98df8a"}
+CURVE_COLOURS = {"μ": "#2ca02c", "μ − σ": "#98df8a", "μ + σ": "#98df8a"}  # mean ± one standard deviation
 FLOW_COLOURS = {"relu(F(x) + x)": "#1f77b4", "relu(F(x))": "#d62728"}  # with shortcuts; a plain network
 RACE_COLOURS = {"plain-20": "#ff9896", "plain-56": "#d62728", "resnet-20": "#aec7e8", "resnet-56": "#1f77b4"}
 RACE_FILE = ASSETS / "race_digits.csv"  # python -m resnet race --depths 20,56 --epochs 15 --seed 0,1,2
@@ -56,6 +56,7 @@ class FlowPanel:
 class LabTexts:
     lab_costs: str
     race_text: str
+    race_plot: Any  # gr.update: the axis titles in the page's language
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class LabTab:
         self.race_text = gr.Markdown()
         with gr.Row():
             self.race_button = gr.Button(text("race_button"), variant="primary")
-            self.race_stop = gr.Button(text("race_stop"), variant="stop")
+            self.race_stop = gr.Button(text("race_stop"), variant="stop", interactive=False)
         self.race_status = gr.Markdown()
         self.race_live_plot = _plot("epoch", "train_error", "model", RACE_COLOURS, text("race_live_plot"), "x")
 
@@ -107,15 +108,21 @@ class LabTab:
         lesion, flow = self.lesion_button.click, self.flow_button.click
         shared.event(lesion, self.lesion_panel, view, LesionPanel, self, self.panel, gpu=lesion_seconds)
         shared.event(flow, self.flow_panel, view, FlowPanel, self, self.panel, gpu=True)
-        racing = shared.event(
-            self.race_button.click, self.live_race, [], LiveRace, self, concurrency_id="race", concurrency_limit=1
+        shared.stoppable(
+            self.race_button.click,
+            self.race_stop,
+            self.live_race,
+            [],
+            LiveRace,
+            self,
+            concurrency_id="race",
+            concurrency_limit=1,
         )
-        self.race_stop.click(None, None, None, cancels=[racing], api_visibility="private")
 
     def texts(self, language) -> LabTexts:
         forwards = lesion_forwards()
-        cost = say(language, "lab_cost", forwards=forwards, seconds=forwards * self.forward_seconds)
-        return LabTexts(cost, race_summary(self.shipped, language))
+        cost = say(language, "lab_cost", forwards=forwards, seconds=duration(language, forwards * self.forward_seconds))
+        return LabTexts(cost, race_summary(self.shipped, language), race_axes(language))
 
     def lesion_panel(self, view, language, progress=gr.Progress()) -> LesionPanel:  # noqa: B008
         """Each block without its residual branch, then without its shortcut, then k random branches."""
@@ -209,8 +216,8 @@ class LabTab:
             elapsed = time.perf_counter() - start
             progress(min(elapsed / budget, 1.0), desc=say(language, "race_running", model=point.model))
             status = say(language, "race_status", model=point.model, epoch=point.epoch, error=point.train_error)
-            yield LiveRace(gr.update(value=pd.DataFrame(rows)), status)
-        yield LiveRace(gr.update(value=pd.DataFrame(rows)), race_summary(pd.DataFrame(rows), language))
+            yield LiveRace(race_axes(language, pd.DataFrame(rows)), status)
+        yield LiveRace(race_axes(language, pd.DataFrame(rows)), race_summary(pd.DataFrame(rows), language))
 
 
 def _plot(x: str, y: str, color: str, colours: dict, label, sort, value=None) -> gr.LinePlot:
@@ -226,7 +233,14 @@ def _plot(x: str, y: str, color: str, colours: dict, label, sort, value=None) ->
         label=label,
         sort=sort,
         x_label_angle=-45 if x == "block" else 0,
+        x_axis_format="d" if x == "epoch" else None,  # whole epochs
     )
+
+
+def race_axes(language: str | None, rows: pd.DataFrame | None = None):
+    """A race chart's update: its axis titles in ``language`` (and new rows, if given)."""
+    titles = {"x_title": say(language, "race_x"), "y_title": say(language, "race_y")}
+    return gr.update(**titles) if rows is None else gr.update(value=rows, **titles)
 
 
 def shipped_race() -> pd.DataFrame:

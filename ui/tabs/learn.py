@@ -34,7 +34,8 @@ def architecture_table(parts: list[Part], language: str | None) -> str:
     lines = ["| " + " | ".join(header) + " |", "| --- | ---: | --- | ---: | ---: | ---: |"]
     for p in parts:
         shape = "×".join(str(d) for d in p.output)
-        lines.append(f"| {p.name} | {p.blocks or '–'} | {shape} | {p.params:,} | {p.gmacs:.2f} | {p.gflops:.2f} |")
+        name = t("table_head") if p.name == "head" else p.name  # stage names stay as they are
+        lines.append(f"| {name} | {p.blocks or '–'} | {shape} | {p.params:,} | {p.gmacs:.2f} | {p.gflops:.2f} |")
     params, gmacs, gflops = (sum(getattr(p, f) for p in parts) for f in ("params", "gmacs", "gflops"))
     blocks = sum(p.blocks for p in parts)
     lines.append(
@@ -51,6 +52,7 @@ class ResidualStory:
 @dataclass(frozen=True)
 class TableTexts:
     learn_table: str
+    kernel_preset: Any  # gr.update: the preset kernels' names in the page's language
 
 
 def residual_story(explanation: Explanation, names: list[str], language: str | None) -> ResidualStory:
@@ -135,7 +137,7 @@ class LearnTab:
     def build(self, shared) -> None:
         picture = {"type": "filepath", "format": "png", "interactive": False}
         gr.Markdown(text("learn_intro"))
-        self.learn_table = gr.Markdown(architecture_table(self.parts, None))
+        self.learn_table = gr.Markdown(architecture_table(self.parts, None), elem_classes="scroll-sideways")
         self.learn_story = gr.Markdown(text("learn_waiting"))
         gr.Markdown(text("lesson_conv"))
         with gr.Row():
@@ -157,7 +159,7 @@ class LearnTab:
                     label=text("kernel_numbers"),
                 )
             self.kernel_result = gr.Image(label=text("kernel_result"), height=240, **picture)
-        self.conv_worked = gr.Markdown()
+        self.conv_worked = gr.Markdown(elem_classes="scroll-sideways")
         self._build_pool_and_block(picture)
 
     def _build_pool_and_block(self, picture: dict) -> None:
@@ -165,7 +167,7 @@ class LearnTab:
         with gr.Row():
             self.pool_before = gr.Image(label=text("pool_before"), height=200, **picture)
             self.pool_after = gr.Image(label=text("pool_after"), height=200, **picture)
-        self.pool_worked = gr.Markdown()
+        self.pool_worked = gr.Markdown(elem_classes="scroll-sideways")
         self.histograms = gr.Image(label=text("histograms"), **picture)
         gr.Markdown(text("lesson_block"))
         names = block_names(self.explainer.model)
@@ -173,7 +175,7 @@ class LearnTab:
             self.lesson_block_choice = gr.Dropdown(names, value=LESSON_BLOCK, label=text("lesson_block_choice"))
             self.lesson_channel = gr.Slider(0, 511, value=0, step=1, label=text("lesson_channel"))
         self.block_tensors = gr.Gallery(label=text("block_tensors"), columns=4, format="png", height=220)
-        self.block_numbers = gr.Markdown()
+        self.block_numbers = gr.Markdown(elem_classes="scroll-sideways")
         self.gradient_plot = gr.LinePlot(
             x="block",
             y="log10_norm",
@@ -209,7 +211,8 @@ class LearnTab:
         shared.event(trigger, self.lessons_if_open, inputs, Lessons, self)
 
     def texts(self, language) -> TableTexts:
-        return TableTexts(architecture_table(self.parts, language))
+        names = [(say(language, "preset_" + name.replace(" ", "_")), name) for name in PRESETS]
+        return TableTexts(architecture_table(self.parts, language), gr.update(choices=names))
 
     def lessons_if_open(self, is_open, view, kernel, numbers, block, channel, language) -> Lessons:
         """The lessons, only while the Learn tab is open (opening it computes them): an analysis
@@ -232,7 +235,7 @@ class LearnTab:
                 {"block": [n for n, _ in norms], "norm": values, "log10_norm": np.log10(np.maximum(values, 1e-30))}
             ),
             x_title=say(language, "gradient_x"),
-            y_title=say(language, "gradient_y", name=classifier.categories[view.cam_class]),
+            y_title=say(language, "gradient_y", name=classifier.names(language)[view.cam_class]),
         )
         pictures = render.histograms({"conv1": stem.conv, "bn1": stem.bn, "relu": stem.relu})
         return Lessons(
@@ -309,8 +312,8 @@ class LearnTab:
         k = min(int(channel), channels - 1)
         k_in = k if k < opened.x.shape[0] else None  # a projection block has fewer input channels
         tensors = {"x": opened.x[k_in] if k_in is not None else None, "F(x)": opened.residual[k]}
-        tensors["shortcut(x)"] = opened.shortcut[k]
-        tensors["relu(F(x) + shortcut(x))"] = opened.out[k]
+        tensors[say(language, "tensor_shortcut")] = opened.shortcut[k]
+        tensors[say(language, "tensor_out")] = opened.out[k]
         gallery = [(render.signed_map(v), name) for name, v in tensors.items() if v is not None]
         rows = "\n".join(
             f"| {name} | {'×'.join(map(str, v.shape))} | {v.mean():+.3f} | {v.min():+.3f} | {v.max():+.3f} | "
@@ -324,7 +327,11 @@ class LearnTab:
             block=block,
             k=k,
             rows=rows,
-            shortcut=opened.projection or say(language, "identity"),
+            shortcut=say(
+                language, "projection", **dict(zip(("c_in", "c_out", "stride"), opened.projection, strict=True))
+            )
+            if opened.projection
+            else say(language, "identity"),
             x_shape="×".join(map(str, opened.x.shape)),
             out_shape="×".join(map(str, opened.out.shape)),
         )

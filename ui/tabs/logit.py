@@ -73,6 +73,7 @@ class LogitTab:
             sort="-y",
             height=280,
             label=text("logit_plot"),
+            x_label_angle=-45,  # twenty channel names side by side would overlap on a phone
         )
         gr.HTML(legend_html(LOGIT_COLOURS))
         self.logit_maps = gr.Gallery(label=text("logit_maps"), columns=10, format="png", height=220)

@@ -29,7 +29,7 @@ from resnet.trust import (
 from ui.classes import Classifier, Classifiers
 from ui.files import Gallery, ScratchFiles
 from ui.ranking import MethodRanking
-from ui.text import say, text
+from ui.text import duration, say, text
 from ui.view import overlay_picture, require
 
 CURVE_COLOURS = {"deletion": "#1f77b4", "insertion": "#ff7f0e"}  # the curves' colours, named in the page's language
@@ -152,11 +152,11 @@ class TrustTab:
             language,
             "trust_costs",
             sanity=sanity_forwards(method),
-            sanity_s=sanity_forwards(method) * self.forward_seconds,
+            sanity_s=duration(language, sanity_forwards(method) * self.forward_seconds),
             curves=2 * (CURVE_STEPS + 1),
-            curves_s=2 * (CURVE_STEPS + 1) * self.forward_seconds,
+            curves_s=duration(language, 2 * (CURVE_STEPS + 1) * self.forward_seconds),
             agreement=agreement_forwards(),
-            agreement_s=agreement_forwards() * self.forward_seconds,
+            agreement_s=duration(language, agreement_forwards() * self.forward_seconds),
         )
 
     def sanity(self, view, cmap, language, progress=gr.Progress()) -> SanityPanel:  # noqa: B008

@@ -30,7 +30,7 @@ from resnet.video import (
     timeline_classes,
 )
 from ui.classes import Classifier, Classifiers
-from ui.files import ScratchFiles
+from ui.files import SAMPLE_CLIP, ScratchFiles
 from ui.text import legend_html, legend_words, say, text
 from ui.view import ToExplain
 
@@ -84,11 +84,12 @@ class VideoTab:
                 self.video_in = gr.Video(
                     label=text("video_in"), sources=["upload", "webcam"], include_audio=True, height=300
                 )
+                gr.Examples([[str(SAMPLE_CLIP)]], inputs=self.video_in, label=text("video_example"))
                 self.video_fps = gr.Slider(1, 10, value=video.DEFAULT_MAX_FPS, step=1, label=text("video_fps"))
                 self.video_yours = gr.Checkbox(False, label=text("video_yours"))
                 with gr.Row():
                     self.video_button = gr.Button(text("video_button"), variant="primary")
-                    self.video_stop = gr.Button(text("video_stop"), variant="stop")
+                    self.video_stop = gr.Button(text("video_stop"), variant="stop", interactive=False)
                 self.video_status = gr.Markdown()
             self.video_cam = gr.Video(label=text("video_cam"), interactive=False, height=400)
         self.video_timeline = gr.LinePlot(
@@ -118,8 +119,9 @@ class VideoTab:
     def wire(self, shared) -> None:
         """One clip explained at a time on the server; Stop cancels it after the current batch."""
         most_frames = video.MAX_SECONDS * video.DEFAULT_MAX_FPS
-        explaining = shared.event(
+        shared.stoppable(
             self.video_button.click,
+            self.video_stop,
             self.explain_video,
             [self.video_in, self.video_fps, shared.teach_head, self.video_yours],
             VideoAnalysis,
@@ -128,7 +130,6 @@ class VideoTab:
             concurrency_id="video",
             concurrency_limit=1,
         )
-        self.video_stop.click(None, None, None, cancels=[explaining], api_visibility="private")
         opened = [self.video_run, self.video_frame]
         shared.event(self.video_frame.release, self.open_frame, opened, VideoFrame, self, gpu=True)
 
@@ -181,7 +182,7 @@ class VideoTab:
             raise gr.Error(say(language, "empty"))
         seconds = time.perf_counter() - start
         run = VideoRun(path, *map(tuple, zip(*rows, strict=True)), head=classifier.head)
-        timeline, legend = self._timeline(np.stack(probabilities), run.time_s, classifier.names(language))
+        timeline, legend = self._timeline(np.stack(probabilities), run.time_s, classifier.names(language), language)
         status = say(language, "video_done", frames=len(rows), fps=rate, seconds=seconds, per_s=len(rows) / seconds)
         if reader.stopped:
             status += "\n\n" + say(language, "video_stopped", why=reader.stopped)
@@ -203,7 +204,9 @@ class VideoTab:
         return say(language, "video_progress", done=done, total=total, eta=seconds / done * (total - done))
 
     @staticmethod
-    def _timeline(probabilities: np.ndarray, times: tuple[float, ...], categories: list[str]) -> tuple[object, str]:
+    def _timeline(
+        probabilities: np.ndarray, times: tuple[float, ...], categories: list[str], language: str | None = None
+    ) -> tuple[object, str]:
         """Probability over time of the timeline's classes (``timeline_classes``): (F, K) -> a LinePlot and its legend."""
         classes = timeline_classes(probabilities, len(TIMELINE_COLOURS))
         names = [categories[k] for k in classes]
@@ -215,7 +218,8 @@ class VideoTab:
             }
         )
         colours = dict(zip(names, TIMELINE_COLOURS, strict=False))
-        return gr.LinePlot(value=table, color_map=colours), legend_html(colours)
+        titles = {"x_title": say(language, "timeline_x"), "y_title": say(language, "timeline_y")}
+        return gr.LinePlot(value=table, color_map=colours, **titles), legend_html(colours)
 
     def open_frame(self, run, position, language) -> VideoFrame:
         """One explained frame in full: decoded again from the clip, explained with the classes the

@@ -27,6 +27,11 @@ class WhatIfCanvas:
 
 
 @dataclass(frozen=True)
+class AsItWas:
+    whatif_before: str | None  # Grad-CAM of the explained class on the crop, before any paint
+
+
+@dataclass(frozen=True)
 class WhatIfPanel:
     whatif_before: str | None  # Grad-CAM of the explained class on the crop as it was
     whatif_after: str | None  # ... on the edited crop
@@ -97,6 +102,20 @@ class WhatIfTab:
     def follow_analysis(self, shared, analyzed) -> None:
         """A new photo: its crop, unpainted, on the canvas (a class switch keeps the paint)."""
         shared.plain_event(analyzed.success, self.canvas, [shared.view], WhatIfCanvas, self)
+        self.follow_heatmap(shared, analyzed)
+
+    def follow_heatmap(self, shared, changed) -> None:
+        """The explained class's heatmap "as it was", before anything is painted."""
+        shared.event(changed.success, self.as_it_was, [shared.view], AsItWas, self)
+
+    def as_it_was(self, view, language) -> AsItWas:
+        if view is None:
+            return AsItWas(None)
+        words = legend_words(language)
+        classifier = self.classifiers.of(view.head)
+        caption = render.heatmap_caption(classifier.names(language), view.cam_class, None, words)
+        cam = classifier.explainer.layer4_cam(view.explanation, view.cam_class)
+        return AsItWas(self.files.png(render.cam_overlay(view.explanation.crop, cam, caption, words=words)))
 
     def texts(self, language) -> FillTexts:
         return FillTexts(gr.update(choices=fill_choices(language)))
