@@ -13,11 +13,13 @@ import argparse
 import csv
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from . import render
 from .contained import ContainedReader, ContainedWriter
 from .explain import Explainer
 from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
@@ -53,6 +55,36 @@ def add_video_parser(commands, add_model_flags) -> None:
     )
     video.add_argument("--no-resume", action="store_true", help="redo clips an earlier run already finished")
     video.add_argument("--head", type=Path, default=None, help="explain the classes of a taught head")
+    video.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="language of the overlay's captions (class names, colour bar) and of the notes, as the page's Video tab",
+    )
+
+
+LANGUAGES = ("en", "zh-CN")
+
+
+@dataclass(frozen=True)
+class VideoWords:
+    """What the overlay and the notes say in one language."""
+
+    legend: render.LegendWords
+    names: list[str] | None  # class names in the captions; None: the weights' (or taught head's) own
+    stopped: str  # "... ended early: {why} ..."
+
+
+def video_words(language: str, taught: bool) -> VideoWords:
+    """The page's texts in ``language`` (``ui.locales``, which imports no Gradio) for the overlay;
+    a taught head keeps the names it was taught. English where no font here draws the words."""
+    from ui.locales import en, imagenet_names, zh_CN
+
+    texts = (zh_CN if language == "zh-CN" else en).SERVER
+    legend = render.LegendWords(*(texts[k] for k in ("legend_low", "legend_high", "legend_target", "legend_contrast")))
+    if not render.can_draw(legend):
+        return VideoWords(render.ENGLISH, None, en.SERVER["video_stopped"])
+    return VideoWords(legend, None if taught else imagenet_names(language), texts["video_stopped"])
 
 
 def explain_video(
@@ -64,6 +96,7 @@ def explain_video(
     args,
     options: dict,
     progress,
+    words: VideoWords | None = None,
 ) -> dict:
     """Explain one opened clip into its four files; return its record (raises VideoError)."""
     path = reader.path
@@ -73,7 +106,9 @@ def explain_video(
         for explained in explain_frames(
             reader.frames(args.fps), explainer, heatmaps, options["method"], args.batch_size
         ):
-            writer.write(overlay_frame(explained))
+            writer.write(
+                overlay_frame(explained, words.legend, names=words.names) if words else overlay_frame(explained)
+            )
             best = explained.explanation.top5[0]
             rows.append((explained.frame.index, explained.frame.time_s, best.index, best.name, best.probability))
             logits.append(explained.explanation.logits)
@@ -125,9 +160,15 @@ def video_command(args: argparse.Namespace) -> int:
     if not clips:
         print("error: no videos found (looked for " + ", ".join(sorted(VIDEO_SUFFIXES)) + ")", file=sys.stderr)
         return 2
-    options = {"fps": args.fps, "method": method, "head": None if args.head is None else str(args.head)}
+    options = {
+        "fps": args.fps,
+        "method": method,
+        "head": None if args.head is None else str(args.head),
+        "lang": args.lang,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     heatmaps = Heatmaps(explainer)
+    words = video_words(args.lang, taught=args.head is not None)
     failures, done = 0, 0
     for path, stem in clips:
         if not args.no_resume and finished_record(args.out, stem, path, options, kind="video"):
@@ -138,14 +179,14 @@ def video_command(args: argparse.Namespace) -> int:
             reader = ContainedReader(path, Limits(seconds=args.max_seconds))
             total = reader.expected_frames(args.fps)
             with tqdm(total=total, unit="frame", desc=path.name, file=sys.stderr, disable=None) as progress:
-                record = explain_video(reader, stem, args.out, explainer, heatmaps, args, options, progress)
+                record = explain_video(reader, stem, args.out, explainer, heatmaps, args, options, progress, words)
         except (VideoError, OSError) as err:
             failures += 1
             print(f"error: {path}: {err}", file=sys.stderr)
             continue
         done += 1
         if record["stopped_early"]:
-            print(f"warning: {path}: {record['stopped_early']}", file=sys.stderr)
+            print(f"warning: {path}: {words.stopped.format(why=record['stopped_early'])}", file=sys.stderr)
         print(f"{path}: {record['frames']} frames -> {args.out / stem}_cam.mp4")
     if done == 0:
         return 2

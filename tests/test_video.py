@@ -13,7 +13,8 @@ import pytest
 from clips import decoded_frames, write_audio_only, write_clip, write_unknown_codec
 from PIL import Image
 
-from resnet import load_image
+from resnet import load_image, render
+from resnet.contained import ContainedReader
 from resnet.video import (
     Limits,
     OverlayWriter,
@@ -223,3 +224,35 @@ def test_the_timeline_shows_every_frames_top1_first():
     )
     assert timeline_classes(probabilities, 3) == [0, 1, 6]
     assert timeline_classes(probabilities, 5) == [0, 1, 6, 2, 3]
+
+
+@pytest.mark.skipif(not render.has_cjk_font(), reason="Chinese captions need a CJK font (fonts-wqy-zenhei)")
+def test_video_cli_speaks_the_chosen_language_as_the_video_tab_does(tmp_path, clip, checkpoint, explainer):
+    """``--lang zh-CN``: each overlay frame is the Video tab's Chinese frame (its legend words and
+    class names), not the English one."""
+    from ui.locales import imagenet_names
+    from ui.text import legend_words
+
+    frames = {}
+    for language in ("en", "zh-CN"):
+        out = tmp_path / language
+        done = run_cli(
+            "video", str(clip), "--out", str(out), "--weights", str(checkpoint), "--fps", "2", "--lang", language
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads((out / f"{clip.stem}.json").read_text())["options"]["lang"] == language
+        frames[language] = decoded_frames(out / f"{clip.stem}_cam.mp4")[0].astype(float)
+    explained = next(explain_frames(ContainedReader(clip, Limits()).frames(2), explainer))
+    page = {
+        "en": np.asarray(overlay_frame(explained, legend_words("en")), dtype=float),
+        "zh-CN": np.asarray(
+            overlay_frame(explained, legend_words("zh-CN"), names=imagenet_names("zh-CN")), dtype=float
+        ),
+    }
+    words = np.abs(page["en"] - page["zh-CN"]).max(axis=2) > 60  # where the two languages' words differ
+    assert words.sum() > 200
+    for language, frame in frames.items():
+        other = "en" if language == "zh-CN" else "zh-CN"
+        same = np.abs(frame - page[language])[words].mean()
+        different = np.abs(frame - page[other])[words].mean()
+        assert same < different / 2, (language, same, different)
