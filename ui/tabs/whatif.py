@@ -140,7 +140,6 @@ class WhatIfTab:
         words = legend_words(language)
         names = classifier.names(language)
         caption = render.heatmap_caption(names, result.cam_class, None, words)
-        before_cam = classifier.explainer.layer4_cam(before, result.cam_class)
         rows = [
             [rank, _entry(names[old.index], old.probability), _entry(names[new.index], new.probability)]
             for rank, (old, new) in enumerate(zip(before.top5, result.after.top5, strict=True), 1)
@@ -160,7 +159,7 @@ class WhatIfTab:
             fill=say(language, how),
         )
         return WhatIfPanel(
-            whatif_before=self.files.png(render.cam_overlay(before.crop, before_cam, caption, words=words)),
+            whatif_before=self.as_it_was(view, language).whatif_before,  # result.cam_class is view.cam_class
             whatif_after=self.files.png(render.cam_overlay(result.edited, result.after.cam, caption, words=words)),
             whatif_table=pd.DataFrame(rows, columns=headers),
             whatif_text=text,
