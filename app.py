@@ -15,7 +15,7 @@ import os
 
 from resnet import Explainer, load_weights
 from resnet.cli import add_model_flags
-from resnet.runtime import return_free_memory_every
+from resnet.runtime import keep_server_lean
 from resnet.weights import pending_download
 from ui.notice import notice_page
 from ui.page import MAX_BATCH, build_demo, launch
@@ -62,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
+    keep_server_lean()  # many open pages: keep only live memory resident (before any thread starts)
     download = pending_download(args.weights)
     waiting = (
         notice_page(args.host, args.port, in_every_language("downloading", name=download.name))
@@ -74,7 +75,6 @@ def main(argv: list[str] | None = None) -> None:
         explainer = Explainer(weights, precision=args.precision)
     except ValueError as err:  # a bad path, a corrupt checkpoint, a device that is not there
         raise SystemExit(f"error: {err}") from None
-    return_free_memory_every()  # many open pages: keep only live memory resident
     forward_seconds = on_gpu(explainer.warm_up)()  # on ZeroGPU the GPU exists only inside spaces.GPU calls
     log.info(
         "Using %s on %s; one forward pass takes %.0f ms", weights.describe(), weights.device, forward_seconds * 1000

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from gradio_client import Client, handle_file
 
 from resnet import Explainer, load_weights
-from resnet.runtime import return_free_memory_every
+from resnet.runtime import keep_server_lean
 from ui.page import build_demo, launch
 
 from common import free_port
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    return_free_memory_every()  # as app.py does
+    keep_server_lean()  # as app.py does
     explainer = Explainer(load_weights("random", device="cpu"))
     forward_ms = min(explainer.warm_up() for _ in range(5)) * 1000
     results: dict = {"forward_ms": round(forward_ms, 1)}
