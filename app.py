@@ -14,9 +14,9 @@ import logging
 import os
 
 from resnet import Explainer, load_weights
-from resnet.cli import add_model_flags
-from resnet.runtime import keep_server_lean
-from resnet.weights import pending_download
+from resnet.cli.flags import add_model_flags
+from resnet.core.runtime import keep_server_lean
+from resnet.core.weights import pending_download
 from ui.notice import notice_page
 from ui.page import MAX_BATCH, build_demo, launch
 from ui.text import in_every_language

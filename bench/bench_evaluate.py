@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from resnet import Explainer, load_weights
-from resnet.evaluate import Scorer, Settings, find_images
-from resnet.runtime import tune_allocator
+from resnet.core.runtime import tune_allocator
+from resnet.evaluate.engine import Scorer, Settings, find_images
 
 CURVE_PASSES = 34  # two curves of K + 1 = 17 masked images
 

@@ -26,8 +26,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from resnet import Explainer, load_image, load_weights, model_input, render
-from resnet.runtime import tune_allocator
+from resnet import Explainer, load_image, load_weights, model_input
+from resnet.core.runtime import tune_allocator
+from resnet.present import render
 
 from common import free_port
 

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from resnet import STAGES, Explainer, load_image, load_weights
-from resnet.preprocess import prepare_inputs
-from resnet.runtime import tune_allocator
+from resnet.core.preprocess import prepare_inputs
+from resnet.core.runtime import tune_allocator
 
 PHOTOS = sorted((ROOT / "assets").glob("*.jpg"))
 

@@ -2,7 +2,7 @@
 
     python bench/bench_isolation.py [--repeats N] [--json]
 
-Videos: the time to start a contained worker (``resnet.contained``) and open a clip, against
+Videos: the time to start a contained worker (``resnet.video.workers``) and open a clip, against
 opening it in this process. Photos: what the same isolation would add to a request, a photo's
 bytes sent to a waiting worker process that decodes it (``load_image``) and sends the RGB
 pixels back, against decoding it here; the example photos (about 0.3 megapixels) and one of
@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np
 from clips import write_clip
 
-from resnet.clipfile import VideoReader
-from resnet.contained import ContainedReader
-from resnet.preprocess import load_image
+from resnet.core.preprocess import load_image
+from resnet.video.decoding import VideoReader
+from resnet.video.workers import ContainedReader
 
 from common import median_ms
 

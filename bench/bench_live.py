@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from resnet import Explainer, load_image, load_weights
-from resnet.runtime import tune_allocator
+from resnet.core.runtime import tune_allocator
 from ui.files import ScratchFiles
 from ui.tabs.live import LiveTab
 

@@ -3,7 +3,7 @@
     python bench/bench_methods.py [--skip-slow] [--json]
 
 Grad-CAM is the engine's exact fast path (an explanation); the others run the grad-cam
-package through resnet.heatmaps.Heatmaps, as the app does. Score-CAM and Ablation-CAM take minutes.
+package through resnet.cams.methods.Heatmaps, as the app does. Score-CAM and Ablation-CAM take minutes.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from resnet import Explainer, load_image, load_weights
-from resnet.heatmaps import DEFAULT_METHOD, METHODS, Heatmaps
-from resnet.runtime import tune_allocator
+from resnet.cams.methods import DEFAULT_METHOD, METHODS, Heatmaps
+from resnet.core.runtime import tune_allocator
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 import torch
 
 from resnet import Explainer, load_image, load_weights
-from resnet.occlusion import occlusion_map
-from resnet.runtime import tune_allocator
+from resnet.cams.occlusion import occlusion_map
+from resnet.core.runtime import tune_allocator
 
 from common import median_ms
 

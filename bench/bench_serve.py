@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from gradio_client import Client, handle_file
 
 from resnet import Explainer, load_weights
-from resnet.runtime import keep_server_lean
+from resnet.core.runtime import keep_server_lean
 from ui.page import build_demo, launch
 
 from common import free_port

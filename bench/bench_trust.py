@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from resnet import Explainer, load_image, load_weights
-from resnet.heatmaps import Heatmaps
-from resnet.runtime import tune_allocator
-from resnet.trust import agreement_forwards, faithfulness_curves, method_agreement, sanity_check, sanity_forwards
+from resnet.cams.methods import Heatmaps
+from resnet.cams.trust import agreement_forwards, faithfulness_curves, method_agreement, sanity_check, sanity_forwards
+from resnet.core.runtime import tune_allocator
 
 from common import median_ms
 

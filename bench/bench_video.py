@@ -8,7 +8,7 @@ overlay, encode H.264) at every batch size, and the live webcam handler (``bench
 one 640×480 frame at a time, its overlay PNG-encoded) right after each, for as long. The two
 alternate for R rounds, so a busy spell of a shared machine hits both; the ratio reported is the
 median of the rounds' ratios (video frames/s over live frames/s: above 1, batching and streaming
-pay). ``x_in_process`` compares the app's path, FFmpeg in worker processes (``resnet.contained``),
+pay). ``x_in_process`` compares the app's path, FFmpeg in worker processes (``resnet.video.workers``),
 with the same path decoding and encoding in this process, alternated in the same rounds.
 """
 
@@ -30,9 +30,9 @@ from bench_live import live_rate
 from clips import write_clip
 
 from resnet import Explainer, load_weights
-from resnet.contained import ContainedReader, ContainedWriter
-from resnet.runtime import tune_allocator
-from resnet.video import OverlayWriter, VideoReader, explain_frames, overlay_frame
+from resnet.core.runtime import tune_allocator
+from resnet.video.frames import OverlayWriter, VideoReader, explain_frames, overlay_frame
+from resnet.video.workers import ContainedReader, ContainedWriter
 
 
 def video_rate(explainer: Explainer, clip: Path, out: Path, batch_size: int, contained: bool = True) -> dict:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from resnet import Explainer, load_weights
-from resnet.runtime import tune_allocator
+from resnet.core.runtime import tune_allocator
 from ui.files import SCRATCH_DIR
 from ui.page import build_demo, launch
 

@@ -1,21 +1,22 @@
-"""ResNet50 explainer engine: weights, preprocessing, one walk of the network (``network``),
-one-pass explanations, trust checks, lessons, lesions, the training race, rendering, the CLI.
+"""ResNet50 explainer engine, in packages that match the page, imports running one way:
+``core`` at the bottom; ``cams`` on it; ``present``; then ``evaluate``, ``learn`` and ``video``;
+the command line (``cli``, ``python -m resnet``) on top.
 
-This package never imports gradio and returns plain data; the page (``ui/``) and the command
-line (``python -m resnet``) are built on it. The module map is in ``docs/architecture.md``.
+It never imports gradio and returns plain data; the page (``ui/``) is built on it. The module
+map is in ``docs/architecture.md``.
 """
 
 import importlib
 
-_EXPORTS = {  # imported on first use, so a module that needs no torch (``clipfile``) loads without it
-    "STAGES": "explain",
-    "Explainer": "explain",
-    "Explanation": "explain",
-    "Prediction": "explain",
-    "load_image": "preprocess",
-    "model_input": "preprocess",
-    "LoadedWeights": "weights",
-    "load_weights": "weights",
+_EXPORTS = {  # imported on first use, so a module that needs no torch (``video.decoding``) loads without it
+    "STAGES": "core.explanation",
+    "Explainer": "core.explainer",
+    "Explanation": "core.explanation",
+    "Prediction": "core.explanation",
+    "load_image": "core.preprocess",
+    "model_input": "core.preprocess",
+    "LoadedWeights": "core.weights",
+    "load_weights": "core.weights",
 }
 __all__ = list(_EXPORTS)
 

@@ -24,7 +24,7 @@ from hypothesis import settings
 from torchvision.models import ResNet50_Weights, resnet50
 
 from resnet import Explainer, load_image, load_weights
-from resnet.preprocess import model_input
+from resnet.core.preprocess import model_input
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"

@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as nnf
 
-from resnet.heatmaps import METHODS
-from resnet.teach import Head
+from resnet.cams.methods import METHODS
+from resnet.core.heads import Head
 
 
 def free_port() -> int:

@@ -18,7 +18,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from resnet import Explainer, load_image, load_weights, render
+from resnet import Explainer, load_image, load_weights
+from resnet.present import render
 from ui.notice import notice_page
 from ui.page import build_demo, launch
 from ui.panel_texts import weights_banner
@@ -204,7 +205,7 @@ def test_a_notice_page_is_served_while_weights_download(free_port, caplog):
 
 
 def test_only_uncached_pretrained_weights_are_downloaded(monkeypatch, tmp_path, checkpoint):
-    from resnet.weights import pending_download
+    from resnet.core.weights import pending_download
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.delenv("RESNET_OFFLINE")
@@ -226,7 +227,7 @@ def test_server_messages_follow_the_browser_language(server, tmp_path):
 
 
 def test_every_server_text_exists_in_both_languages():
-    from resnet.preprocess import IMAGE_ERRORS
+    from resnet.core.preprocess import IMAGE_ERRORS
     from ui.text import EN, SERVER, ZH
 
     assert set(EN) == set(ZH)

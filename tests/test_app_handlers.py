@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resnet import Explainer, load_image, render
-from resnet.explain import upsample_cams
-from resnet.panels import TOP_CHANNELS
-from resnet.teach import backbone_sha256, pooled_features, teach_features, with_head
+from resnet import Explainer, load_image
+from resnet.core.explanation import upsample_cams
+from resnet.core.heads import backbone_sha256, with_head
+from resnet.learn.teaching import pooled_features, teach_features
+from resnet.present import render
+from resnet.present.charts import TOP_CHANNELS
 from ui.files import ScratchFiles
 from ui.panel_texts import method_choices
 from ui.records import output_names

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torchvision.models import resnet50
 
-from resnet.architecture import architecture
-from resnet.network import block_names
+from resnet.core.network import block_names
+from resnet.learn.architecture import architecture
 from ui.tabs.learn import architecture_table
 
 

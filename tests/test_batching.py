@@ -1,4 +1,4 @@
-"""resnet.batching: concurrent calls share forward passes and still get each their own answer."""
+"""resnet.core.batching: concurrent calls share forward passes and still get each their own answer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from resnet import load_image
-from resnet.batching import BatchingExplainer
+from resnet.core.batching import BatchingExplainer
 
 
 def test_concurrent_calls_share_batches_and_get_their_own_answers(explainer, photos):

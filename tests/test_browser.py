@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from clips import write_clip
 
-from resnet import load_image, render
+from resnet import load_image
+from resnet.present import render
 from ui.page import GROUPS
 from ui.text import EN, ZH
 
@@ -274,7 +275,7 @@ def test_bad_upload_message_in_chinese(browser, server, tmp_path):
 
 
 def test_trust_tab_runs_its_checks_on_the_map_shown(page, explainer, photos):
-    from resnet.trust import sanity_check
+    from resnet.cams.trust import sanity_check
 
     full = explainer.explain(load_image(next(p for p in photos if p.stem == "chelsea")))
     passes = sanity_check(explainer, full.input, full.cam, "Grad-CAM", full.cam_class, None).passes

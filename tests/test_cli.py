@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from resnet import load_image
-from resnet.explain import upsample_cams
+from resnet.core.explanation import upsample_cams
 
 from conftest import ROOT
 

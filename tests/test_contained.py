@@ -14,9 +14,9 @@ from gradio_client import Client, handle_file
 from page_session import EventFailed, PageSession
 from PIL import Image
 
-import resnet.contained as contained
-from resnet.clipfile import VideoError, VideoReader
-from resnet.contained import ContainedReader, ContainedWriter
+import resnet.video.workers as contained
+from resnet.video.decoding import VideoError, VideoReader
+from resnet.video.workers import ContainedReader, ContainedWriter
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def workers(within_s: float = 3.0) -> int:
     1 s, off the clip's path), besides the spares started ahead for the next clip."""
     deadline = time.monotonic() + within_s
     while True:
-        found = subprocess.run(["pgrep", "-f", "resnet.contained"], capture_output=True, text=True)
+        found = subprocess.run(["pgrep", "-f", "resnet.video.workers"], capture_output=True, text=True)
         spare = {str(process.pid) for process, *_ in contained._spares}
         alive = len(set(found.stdout.split()) - spare)
         if alive == 0 or time.monotonic() > deadline:

@@ -11,8 +11,8 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
-from resnet.explain import CAM_STAGES, find_class, upsample_cams
-from resnet.heatmaps import METHODS, Heatmaps, method_named
+from resnet.cams.methods import METHODS, Heatmaps, method_named
+from resnet.core.explanation import CAM_STAGES, find_class, upsample_cams
 
 TABBY, GOLDFISH = 281, 1
 

@@ -19,8 +19,8 @@ import torch
 from PIL import Image
 
 from resnet import model_input
-from resnet.cli import main
-from resnet.evaluate import box_mask, boxes_in_crop, energy, pointing_hit
+from resnet.cli.main import main
+from resnet.evaluate.engine import box_mask, boxes_in_crop, energy, pointing_hit
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORE_COLUMNS = ["deletion_auc", "insertion_auc", "road", "sanity_spearman", "pointing_hit", "energy"]

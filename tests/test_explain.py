@@ -13,7 +13,8 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from resnet import STAGES, load_image, model_input
-from resnet.explain import to_host, upsample_cams
+from resnet.core.explanation import upsample_cams
+from resnet.core.host import to_host
 
 
 @pytest.fixture(scope="module")

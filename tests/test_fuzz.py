@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from resnet.preprocess import IMAGE_ERRORS, ImageError, load_image
+from resnet.core.preprocess import IMAGE_ERRORS, ImageError, load_image
 
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 EXAMPLES = 3000  # a few seconds on 2 cores: each file is a 64×48 photo

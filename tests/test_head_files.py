@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.numpy import save_file
 
-from resnet.teach import FEATURES, MAX_CLASSES, MIN_CLASSES, Head, load_head, save_head
+from resnet.core.heads import FEATURES, Head, load_head, save_head
+from resnet.learn.teaching import MAX_CLASSES, MIN_CLASSES
 
 BACKBONE = "ab" * 32
 EXAMPLES = 500

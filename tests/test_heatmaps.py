@@ -1,4 +1,4 @@
-"""resnet.heatmaps: method lookup, targets, and the private model the package may hook."""
+"""resnet.cams.methods: method lookup, targets, and the private model the package may hook."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytorch_grad_cam
 import torch
 
 from resnet import load_image
-from resnet.heatmaps import DEFAULT_METHOD, METHODS, ContrastTarget, Heatmaps, method_named, target_for
+from resnet.cams.methods import DEFAULT_METHOD, METHODS, ContrastTarget, Heatmaps, method_named, target_for
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from packaging.version import Version
 from PIL import Image
 
 from resnet import load_image, load_weights
-from resnet.video import MAX_BYTES
+from resnet.video.frames import MAX_BYTES
 from ui.files import SCRATCH_DIR, ScratchFiles
 from ui.page import build_demo, launch
 from ui.tabs.live import LiveTab

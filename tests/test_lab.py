@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from resnet.lesions import gradient_along_depth, lesions
+from resnet.learn.lesions import gradient_along_depth, lesions
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.tabs.explain import ExplainTab

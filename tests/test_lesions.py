@@ -13,7 +13,7 @@ from helpers import block_gradients, with_lesions
 from torchvision.models import ResNet50_Weights
 
 from resnet import load_image
-from resnet.lesions import DRAWS, MAX_RANDOM, gradient_along_depth, lesion_forwards, lesions
+from resnet.learn.lesions import DRAWS, MAX_RANDOM, gradient_along_depth, lesion_forwards, lesions
 
 from conftest import ROOT
 

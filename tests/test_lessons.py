@@ -11,8 +11,9 @@ import torch.nn.functional as nnf
 from helpers import block_gradients
 from torchvision.models.feature_extraction import create_feature_extractor
 
-from resnet import lessons, load_image
-from resnet.lesions import gradient_along_depth
+from resnet import load_image
+from resnet.learn import lessons
+from resnet.learn.lesions import gradient_along_depth
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import english_words
 
-from resnet import load_image, render
-from resnet.heatmaps import METHODS
+from resnet import load_image
+from resnet.cams.methods import METHODS
+from resnet.present import render
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.locales import CLASS_NAME_FILES, imagenet_names
@@ -74,7 +75,7 @@ def test_a_chinese_page_names_the_cats_top1_in_chinese(panel, explainer, photos)
 def test_a_taught_head_keeps_the_names_it_was_taught(explainer):
     import numpy as np
 
-    from resnet.teach import Head, backbone_sha256
+    from resnet.core.heads import Head, backbone_sha256
 
     head = Head(
         np.zeros((2, 2048), np.float32), np.zeros(2, np.float32), ["茶壶", "mug"], backbone_sha256(explainer.model)

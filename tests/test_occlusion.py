@@ -8,7 +8,7 @@ import torch
 from captum.attr import Occlusion
 
 from resnet import load_image
-from resnet.occlusion import occlusion_forwards, occlusion_map
+from resnet.cams.occlusion import occlusion_forwards, occlusion_map
 
 
 def test_occlusion_map_equals_captum(explainer, reference_model, photos):

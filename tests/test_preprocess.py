@@ -10,7 +10,7 @@ import torch
 from PIL import Image, ImageCms
 from torchvision.models import ResNet50_Weights
 
-from resnet.preprocess import load_image, model_input
+from resnet.core.preprocess import load_image, model_input
 
 from corpus import STORED_AS, png_claiming
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as nnf
 from PIL import Image
 
-from resnet.race import CifarNet, load_data, train
+from resnet.learn.race import CifarNet, load_data, train
 
 from conftest import ROOT
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resnet import render
+from resnet.present import render
 
 
 def test_colorize_uses_the_colormap_ends():

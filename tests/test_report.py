@@ -1,4 +1,4 @@
-"""resnet.report and resnet.panels: the JSON record and the chart data agree with the engine."""
+"""resnet.present.report and resnet.present.charts: the JSON record and the chart data agree with the engine."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 
 from resnet import load_image
-from resnet.heatmaps import DEFAULT_METHOD, ROAD_METRIC
-from resnet.panels import (
+from resnet.cams.methods import DEFAULT_METHOD, ROAD_METRIC
+from resnet.present.charts import (
     COSINE,
     DOWN,
     RATIO,
@@ -19,7 +19,7 @@ from resnet.panels import (
     residual_summary,
     road_relies,
 )
-from resnet.report import build_report
+from resnet.present.report import build_report
 
 
 @pytest.fixture(scope="module")

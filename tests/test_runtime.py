@@ -1,4 +1,4 @@
-"""resnet.runtime: the CLI's allocator keeps freed buffers for reuse; the app keeps lean."""
+"""resnet.core.runtime: the CLI's allocator keeps freed buffers for reuse; the app keeps lean."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from conftest import ROOT
 
 PROBE = """
 import ctypes, sys
-from resnet.runtime import keep_server_lean, release_free_memory, tune_allocator
+from resnet.core.runtime import keep_server_lean, release_free_memory, tune_allocator
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]

@@ -16,7 +16,8 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torchvision import transforms as T
 
 from resnet import Explainer, load_image, load_weights
-from resnet.teach import Head, backbone_sha256, load_head, pooled_features, predict, save_head, teach, with_head
+from resnet.core.heads import Head, backbone_sha256, load_head, predict, save_head, with_head
+from resnet.learn.teaching import pooled_features, teach
 
 from conftest import ROOT
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from resnet import Explainer, load_image
-from resnet.teach import load_head, pooled_features, with_head
+from resnet.core.heads import load_head, with_head
+from resnet.learn.teaching import pooled_features
 from ui.files import EXAMPLES, ScratchFiles
 from ui.tabs.teach import Examples, TeachTab
 

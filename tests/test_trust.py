@@ -12,8 +12,8 @@ import torch
 from scipy.stats import rankdata
 
 from resnet import load_image
-from resnet.heatmaps import Heatmaps
-from resnet.trust import (
+from resnet.cams.methods import Heatmaps
+from resnet.cams.trust import (
     CURVE_STEPS,
     SANITY_LAYERS,
     faithfulness_curves,

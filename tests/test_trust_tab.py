@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resnet import render
-from resnet.trust import SANITY_LAYERS
+from resnet.cams.trust import SANITY_LAYERS
+from resnet.present import render
 from ui.files import ScratchFiles
 from ui.tabs.explain import ExplainTab
 from ui.tabs.trust import TrustTab
@@ -109,8 +109,8 @@ def test_ranking_the_methods_over_photos_gives_evaluates_summary(tabs, explainer
     from gradio import Error
 
     from resnet import load_image
-    from resnet.evaluate import QUICK_METHODS
-    from resnet.trust import faithfulness_curves
+    from resnet.cams.trust import faithfulness_curves
+    from resnet.evaluate.engine import QUICK_METHODS
 
     _, trust = tabs
     broken = tmp_path / "broken.jpg"

@@ -13,9 +13,9 @@ import pytest
 from clips import decoded_frames, write_audio_only, write_clip, write_unknown_codec
 from PIL import Image
 
-from resnet import load_image, render
-from resnet.contained import ContainedReader
-from resnet.video import (
+from resnet import load_image
+from resnet.present import render
+from resnet.video.frames import (
     Limits,
     OverlayWriter,
     VideoError,
@@ -25,6 +25,7 @@ from resnet.video import (
     sampling_rate,
     timeline_classes,
 )
+from resnet.video.workers import ContainedReader
 
 from conftest import ROOT
 

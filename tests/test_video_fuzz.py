@@ -16,7 +16,7 @@ from clips import write_clip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resnet.video import VIDEO_ERRORS, VideoError, VideoReader
+from resnet.video.frames import VIDEO_ERRORS, VideoError, VideoReader
 
 CONTAINERS = {"mp4": "libx264", "webm": "libvpx-vp9", "mov": "libx264", "avi": "mpeg4"}
 EXAMPLES = 2000  # about 15 s on 2 cores: each clip is 4 frames of 64×48

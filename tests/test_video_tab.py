@@ -14,9 +14,10 @@ from gradio_client import Client, handle_file
 from page_session import EventFailed, PageSession
 from PIL import Image
 
-from resnet import render
-from resnet.teach import backbone_sha256, pooled_features, teach_features
-from resnet.video import VideoReader
+from resnet.core.heads import backbone_sha256
+from resnet.learn.teaching import pooled_features, teach_features
+from resnet.present import render
+from resnet.video.frames import VideoReader
 from ui.files import ScratchFiles
 from ui.tabs.video import VideoTab
 
@@ -141,7 +142,7 @@ def test_a_page_explains_a_clip_while_the_server_keeps_serving_others(server, cl
 
 @pytest.mark.skipif(not render.has_cjk_font(), reason="Chinese captions need a CJK font")
 def test_a_chinese_page_names_classes_in_chinese_on_the_timeline_and_the_overlay_video(tab, clip, explainer):
-    from resnet.video import ExplainedFrame, overlay_frame
+    from resnet.video.frames import ExplainedFrame, overlay_frame
     from ui.locales import imagenet_names
     from ui.text import legend_words
 

@@ -12,7 +12,7 @@ from safetensors.torch import save_file
 from torchvision.models import ResNet50_Weights, resnet18
 
 from resnet import load_weights
-from resnet.weights import hub_checkpoint_path, known_weights_name, resolve_device
+from resnet.core.weights import hub_checkpoint_path, known_weights_name, resolve_device
 
 V2 = ResNet50_Weights.IMAGENET1K_V2
 

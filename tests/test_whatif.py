@@ -12,7 +12,7 @@ from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
-from resnet.whatif import BLUR_RADIUS, fill, painted_mask, what_if
+from resnet.cams.whatif import BLUR_RADIUS, fill, painted_mask, what_if
 from ui.files import ScratchFiles
 from ui.tabs.explain import ExplainTab
 from ui.tabs.whatif import CANVAS, WhatIfTab
@@ -117,8 +117,8 @@ def analysed(explainer, files, photos):
 
 
 def test_the_occlusion_panel_shows_the_engines_map_and_its_cost(explainer, photos):
-    from resnet import render
-    from resnet.occlusion import occlusion_map
+    from resnet.cams.occlusion import occlusion_map
+    from resnet.present import render
 
     files = ScratchFiles()
     view = analysed(explainer, files, photos)

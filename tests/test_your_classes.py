@@ -13,7 +13,7 @@ from pytorch_grad_cam import HiResCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
-from resnet.teach import Head, backbone_sha256
+from resnet.core.heads import Head, backbone_sha256
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.tabs.explain import ExplainTab

@@ -22,8 +22,9 @@ from spaces.zero.gradio import GradioPartialContext
 
 import app
 from resnet import load_image
-from resnet.heatmaps import METHODS
-from resnet.teach import backbone_sha256, teach_features
+from resnet.cams.methods import METHODS
+from resnet.core.heads import backbone_sha256
+from resnet.learn.teaching import teach_features
 from ui.page import build_demo, launch
 
 WRAPPED = {"first_answer", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}

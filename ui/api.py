@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from resnet import Explainer, render
-from resnet.batching import BatchingExplainer
-from resnet.report import prediction_record
+from resnet import Explainer
+from resnet.core.batching import BatchingExplainer
+from resnet.present import render
+from resnet.present.report import prediction_record
 from ui.files import ScratchFiles, read_upload
 from ui.records import as_outputs, outputs
 
@@ -41,7 +42,7 @@ class Api:
         self.api_trigger = gr.Button(visible=False)  # a click never computes an image twice: no visible trigger
 
     def wire(self, shared, explain, concurrency: int) -> None:
-        """Requests run ``concurrency`` at once, so waiting ones share a forward pass (``resnet.batching``)."""
+        """Requests run ``concurrency`` at once, so waiting ones share a forward pass (``resnet.core.batching``)."""
         batched = {"concurrency_id": "model", "concurrency_limit": concurrency}
         for fn, record in ((self.explain, ApiAnswer), (self.predict, PredictAnswer)):
             targets = outputs(record, self, explain)

@@ -1,7 +1,7 @@
 """Which classes a page explains: ImageNet's (the shared model) or a visitor's taught head.
 
 A head's classifier shares the backbone with the shared model (no copy; see
-``resnet.teach.with_head``) and is built once per head, not once per event or live frame.
+``resnet.core.heads.with_head``) and is built once per head, not once per event or live frame.
 ImageNet's classes are named in the page's language (``ui/locales/imagenet_zh_CN.txt``); a
 taught head's classes keep the names the visitor gave them.
 """
@@ -14,9 +14,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from resnet import Explainer, Explanation
-from resnet.heatmaps import Heatmaps
-from resnet.render import has_cjk_font
-from resnet.teach import Head, backbone_sha256, with_head
+from resnet.cams.methods import Heatmaps
+from resnet.core.heads import Head, backbone_sha256, with_head
+from resnet.present.render import has_cjk_font
 from ui.locales import imagenet_names
 from ui.text import language_of
 
@@ -46,7 +46,7 @@ class Classifier:
         return {names[p.index]: p.probability for p in explanation.top5}
 
     def localise_report(self, report: dict, language: str | None) -> dict:
-        """A JSON report (``resnet.report``) whose ImageNet classes also carry their name in ``language``."""
+        """A JSON report (``resnet.present.report``) whose ImageNet classes also carry their name in ``language``."""
         names = self.names(language)
         if names is self.categories:
             return report

@@ -12,8 +12,9 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from resnet import load_image, render
-from resnet.preprocess import ImageError
+from resnet import load_image
+from resnet.core.preprocess import ImageError
+from resnet.present import render
 from ui.text import say
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from resnet import Explainer, video
-from resnet.batching import BatchingExplainer
+from resnet import Explainer
+from resnet.core.batching import BatchingExplainer
+from resnet.video import frames as video
 from ui.accessibility import ACCESSIBILITY_JS, THEME
 from ui.accessibility import CSS as ACCESSIBILITY_CSS
 from ui.api import Api
@@ -90,7 +91,7 @@ def build_demo(
             arguments (see ``Shared.gpu_seconds``).
         cache: (every, age) in seconds: served files older than ``age`` are deleted ``every`` s.
         max_batch: API requests and live frames computed at once, sharing forward passes
-            (``resnet.batching``); 1 runs each on its own (as on ZeroGPU, where only a
+            (``resnet.core.batching``); 1 runs each on its own (as on ZeroGPU, where only a
             ``spaces.GPU`` call may use the GPU).
     """
     tabs = Tabs(explainer, forward_seconds, max_batch, ScratchFiles())

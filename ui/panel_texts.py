@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from resnet import Explainer
-from resnet.heatmaps import DEFAULT_METHOD, METHODS
-from resnet.panels import road_relies
-from resnet.weights import PRETRAINED, LoadedWeights
+from resnet.cams.methods import DEFAULT_METHOD, METHODS
+from resnet.core.weights import PRETRAINED, LoadedWeights
+from resnet.present.charts import road_relies
 from ui.classes import Classifier
 from ui.text import say
 from ui.view import NO_CONTRAST

@@ -12,9 +12,9 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from resnet.evaluate import DEFAULT_METRICS, FLOOR, QUICK_METHODS, Scorer, Settings, mean_curves, summarise
-from resnet.heatmaps import method_named
-from resnet.trust import CURVE_STEPS
+from resnet.cams.methods import method_named
+from resnet.cams.trust import CURVE_STEPS
+from resnet.evaluate.engine import DEFAULT_METRICS, FLOOR, QUICK_METHODS, Scorer, Settings, mean_curves, summarise
 from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles
 from ui.text import duration, say, text
@@ -111,7 +111,7 @@ class MethodRanking:
         return RankPanel(self._plot(frame), _table(summary, language), _verdict(summary, skipped, language))
 
     def _plot(self, frame) -> str:
-        from resnet.evaluate_report import curves_figure, figure_png
+        from resnet.evaluate.report import curves_figure, figure_png
 
         return self.files.png(Image.open(io.BytesIO(figure_png(curves_figure(mean_curves(frame)), dpi=80))))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from resnet.runtime import release_free_memory
+from resnet.core.runtime import release_free_memory
 
 
 def forget_closed_pages(demo: gr.Blocks) -> None:

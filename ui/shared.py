@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import gradio as gr
 
-from resnet.heatmaps import method_named
+from resnet.cams.methods import method_named
 from ui.records import as_output_stream, as_outputs, outputs
 from ui.text import LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS
 

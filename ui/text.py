@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from resnet.render import ENGLISH as ENGLISH_LEGEND
-from resnet.render import LegendWords, can_draw
+from resnet.present.render import ENGLISH as ENGLISH_LEGEND
+from resnet.present.render import LegendWords, can_draw
 from ui.locales import en, zh_CN
 
 ENGLISH, CHINESE = "en", "zh-CN"

@@ -8,8 +8,9 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from resnet import Explanation, render
-from resnet.teach import Head
+from resnet import Explanation
+from resnet.core.heads import Head
+from resnet.present import render
 from ui.text import legend_words, say
 
 NO_CONTRAST = -1  # dropdown value for "no contrast class"

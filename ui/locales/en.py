@@ -3,10 +3,10 @@ i18n) and ``SERVER`` texts (made by the handlers in the page's language)."""
 
 from __future__ import annotations
 
-from resnet.heatmaps import METHODS
-from resnet.occlusion import occlusion_forwards
-from resnet.preprocess import IMAGE_ERRORS
-from resnet.video import BATCH_SIZE, MAX_BYTES, MAX_SECONDS, VIDEO_ERRORS
+from resnet.cams.methods import METHODS
+from resnet.cams.occlusion import occlusion_forwards
+from resnet.core.preprocess import IMAGE_ERRORS
+from resnet.video.frames import BATCH_SIZE, MAX_BYTES, MAX_SECONDS, VIDEO_ERRORS
 
 STATIC = {
     # Gradio's own words that its Chinese translation lacks (looked up by these keys)

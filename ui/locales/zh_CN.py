@@ -3,9 +3,9 @@ i18n) and ``SERVER`` texts (made by the handlers in the page's language)."""
 
 from __future__ import annotations
 
-from resnet.heatmaps import METHODS
-from resnet.occlusion import occlusion_forwards
-from resnet.video import BATCH_SIZE, MAX_BYTES, MAX_SECONDS
+from resnet.cams.methods import METHODS
+from resnet.cams.occlusion import occlusion_forwards
+from resnet.video.frames import BATCH_SIZE, MAX_BYTES, MAX_SECONDS
 
 STATIC = {
     # Gradio's own words that its Chinese translation lacks (looked up by these keys)

@@ -8,9 +8,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from resnet import Explanation, render
-from resnet.network import block_names
-from resnet.panels import block_series
+from resnet import Explanation
+from resnet.core.network import block_names
+from resnet.present import render
+from resnet.present.charts import block_series
 from ui.files import ScratchFiles
 from ui.text import legend_html, say, text
 

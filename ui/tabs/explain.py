@@ -16,10 +16,11 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from resnet import Explainer, Explanation, render
-from resnet.heatmaps import DEFAULT_METHOD
-from resnet.report import build_report
-from resnet.teach import Head
+from resnet import Explainer, Explanation
+from resnet.cams.methods import DEFAULT_METHOD
+from resnet.core.heads import Head
+from resnet.present import render
+from resnet.present.report import build_report
 from ui.accessibility import ANSWER_ID, SHOW_ANSWER_JS
 from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
@@ -270,17 +271,16 @@ class ExplainTab:
         view = self._view(explanation, explanation.cam_class, None, method, classifier.head)
         names = classifier.names(language)
         top5 = [(f"{names[p.index]} ({p.probability:.1%})", p.index) for p in explanation.top5]
-
-        def menu(with_none: bool) -> dict:
-            """A taught head's classes while "yours" is ticked; ImageNet's are there (``page_texts``)."""
-            return {"choices": class_choices(classifier, language, with_none)} if yours else {}
-
+        # A taught head's classes while "yours" is ticked; ImageNet's are there (``page_texts``).
+        menu, menu_with_none = (
+            {"choices": class_choices(classifier, language, none)} if yours else {} for none in (0, 1)
+        )
         picture = overlay_picture(names, view, view.cam, cmap, alpha, language)
         answer = FirstAnswer(
             labels=classifier.labels(explanation, language),
             top5=gr.update(choices=top5, value=explanation.cam_class),
-            any_class=gr.update(value=explanation.cam_class, **menu(with_none=False)),
-            contrast=gr.update(value=NO_CONTRAST, **menu(with_none=True)),
+            any_class=gr.update(value=explanation.cam_class, **menu),
+            contrast=gr.update(value=NO_CONTRAST, **menu_with_none),
             view=view,
             heatmap=self.files.png(picture),
             faith="",

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import gradio as gr
 import numpy as np
 
-from resnet import Explainer, render
+from resnet import Explainer
+from resnet.present import render
 from ui.files import Gallery, ScratchFiles
 from ui.text import say, text
 

@@ -18,9 +18,9 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from resnet.lesions import gradient_along_depth, lesion_forwards, lesions
-from resnet.network import block_names
-from resnet.race import race
+from resnet.core.network import block_names
+from resnet.learn.lesions import gradient_along_depth, lesion_forwards, lesions
+from resnet.learn.race import race
 from ui.classes import Classifiers
 from ui.files import ASSETS
 from ui.text import duration, legend_html, say, text

@@ -14,12 +14,14 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from resnet import lessons, render
-from resnet.architecture import Part, architecture
-from resnet.explain import Explainer, Explanation
-from resnet.lesions import gradient_along_depth
-from resnet.network import block_names
-from resnet.panels import residual_summary
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import Explanation
+from resnet.core.network import block_names
+from resnet.learn import lessons
+from resnet.learn.architecture import Part, architecture
+from resnet.learn.lesions import gradient_along_depth
+from resnet.present import render
+from resnet.present.charts import residual_summary
 from ui.classes import Classifiers
 from ui.files import Gallery, ScratchFiles
 from ui.text import say, text

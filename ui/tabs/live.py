@@ -9,9 +9,10 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from resnet import Explainer, render
-from resnet.batching import BatchingExplainer
-from resnet.explain import upsample_cams
+from resnet import Explainer
+from resnet.core.batching import BatchingExplainer
+from resnet.core.explanation import upsample_cams
+from resnet.present import render
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.text import legend_words, say, text

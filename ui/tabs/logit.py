@@ -8,9 +8,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from resnet import render
-from resnet.explain import LogitParts
-from resnet.panels import logit_bars
+from resnet.core.explanation import LogitParts
+from resnet.present import render
+from resnet.present.charts import logit_bars
 from ui.files import Gallery, ScratchFiles
 from ui.text import legend_html, say, text
 

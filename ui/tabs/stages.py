@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import gradio as gr
 
-from resnet.explain import CAM_STAGES, upsample_cams
+from resnet.core.explanation import CAM_STAGES, upsample_cams
 from ui.classes import Classifiers
 from ui.files import Gallery, ScratchFiles
 from ui.text import say, text

@@ -14,16 +14,10 @@ import numpy as np
 import torch
 import torchvision.transforms as T
 
-from resnet import Explainer, render
-from resnet.teach import (
-    MAX_CLASSES,
-    Head,
-    load_head,
-    pooled_features,
-    save_head,
-    teach_features,
-    with_head,
-)
+from resnet import Explainer
+from resnet.core.heads import Head, load_head, save_head, with_head
+from resnet.learn.teaching import MAX_CLASSES, pooled_features, teach_features
+from resnet.present import render
 from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
 from ui.text import legend_words, say, text

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from resnet import Explainer, render
-from resnet.heatmaps import DEFAULT_METHOD, Heatmaps
-from resnet.trust import (
+from resnet import Explainer
+from resnet.cams.methods import DEFAULT_METHOD, Heatmaps
+from resnet.cams.trust import (
     CURVE_STEPS,
     SANITY_LAYERS,
     SURVIVES,
@@ -26,6 +26,7 @@ from resnet.trust import (
     sanity_check,
     sanity_forwards,
 )
+from resnet.present import render
 from ui.classes import Classifier, Classifiers
 from ui.files import Gallery, ScratchFiles
 from ui.ranking import MethodRanking

@@ -17,18 +17,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from resnet import Explainer, render, video
-from resnet.contained import ContainedReader, ContainedWriter
-from resnet.heatmaps import DEFAULT_METHOD
-from resnet.teach import Head
-from resnet.video import (
-    BATCH_SIZE,
-    VideoError,
-    explain_frames,
-    overlay_frame,
-    sampling_rate,
-    timeline_classes,
-)
+from resnet import Explainer
+from resnet.cams.methods import DEFAULT_METHOD
+from resnet.core.heads import Head
+from resnet.present import render
+from resnet.video import frames as video
+from resnet.video.frames import BATCH_SIZE, VideoError, explain_frames, overlay_frame, sampling_rate, timeline_classes
+from resnet.video.workers import ContainedReader, ContainedWriter
 from ui.classes import Classifier, Classifiers
 from ui.files import SAMPLE_CLIP, ScratchFiles
 from ui.text import legend_html, legend_words, say, text
@@ -180,12 +175,9 @@ class VideoTab:
                     yield _status(status)
         if not rows:
             raise gr.Error(say(language, "empty"))
-        seconds = time.perf_counter() - start
         run = VideoRun(path, *map(tuple, zip(*rows, strict=True)), head=classifier.head)
         timeline, legend = self._timeline(np.stack(probabilities), run.time_s, classifier.names(language), language)
-        status = say(language, "video_done", frames=len(rows), fps=rate, seconds=seconds, per_s=len(rows) / seconds)
-        if reader.stopped:
-            status += "\n\n" + say(language, "video_stopped", why=reader.stopped)
+        status = _done(language, len(rows), rate, time.perf_counter() - start, reader.stopped)
         opened = self._frame_panel(run, 0, first, classifier, language)
         yield VideoAnalysis(
             video_status=status,
@@ -281,3 +273,9 @@ def _status(status: str) -> VideoAnalysis:
     """A progress update: the status line changes, nothing else."""
     skip = gr.skip()
     return VideoAnalysis(status, skip, skip, skip, skip, skip, skip, skip, skip)
+
+
+def _done(language, frames: int, rate: float, seconds: float, stopped: str | None) -> str:
+    """What the status says when a clip is explained (and why it stopped early, if it did)."""
+    status = say(language, "video_done", frames=frames, fps=rate, seconds=seconds, per_s=frames / seconds)
+    return status + ("\n\n" + say(language, "video_stopped", why=stopped) if stopped else "")

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from resnet import Explainer, render
-from resnet.occlusion import occlusion_forwards, occlusion_map
-from resnet.whatif import FILLS, painted_mask, what_if
+from resnet import Explainer
+from resnet.cams.occlusion import occlusion_forwards, occlusion_map
+from resnet.cams.whatif import FILLS, painted_mask, what_if
+from resnet.present import render
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.text import legend_words, say, text

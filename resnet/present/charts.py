@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .explain import BlockStats, LogitParts
+from resnet.core.explanation import BlockStats, LogitParts
 
 TOP_CHANNELS = 10  # channels shown per direction in the logit decomposition (chart, maps, report)
 ROAD_RELIES = 0.01  # a ROAD score above this means the model relies on the highlighted region

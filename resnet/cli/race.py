@@ -1,6 +1,6 @@
 """``python -m resnet race --depths 20,56 --out DIR [--seconds S] [--epochs E] [--seed N] [--dataset D]``.
 
-Trains a plain and a residual network of each depth from scratch, side by side (``resnet.race``),
+Trains a plain and a residual network of each depth from scratch, side by side (``resnet.learn.race``),
 and writes ``DIR/race.csv`` (one row per model and epoch: ``model, depth, residual, step, epoch,
 train_loss, train_error, test_error, seconds``) and ``DIR/race.png`` (training error by epoch).
 Several ``--seed`` values (comma-separated) run the race once each; the CSV then has a ``seed``
@@ -15,13 +15,13 @@ import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from .race import DATASETS, Point, race
+from resnet.learn.race import DATASETS, Point, race
 
 COLUMNS = [f.name for f in fields(Point)]
 COLOURS = {"plain": "#d62728", "resnet": "#1f77b4"}  # plain nets red, residual blue; the deeper one solid
 
 
-def add_race_parser(commands) -> None:
+def add_parser(commands) -> None:
     parser = commands.add_parser("race", help="plain against residual networks of two depths, trained from scratch")
     parser.add_argument("--depths", default="20,56", help="depths 6n + 2, comma-separated (default 20,56)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
@@ -31,7 +31,7 @@ def add_race_parser(commands) -> None:
     parser.add_argument("--dataset", default="digits", choices=DATASETS, help="training data (default digits)")
 
 
-def race_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         depths = tuple(int(d) for d in args.depths.split(","))
         seeds = [int(s) for s in args.seed.split(",")]

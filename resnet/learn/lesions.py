@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .explain import Explainer, check_class, to_numpy
-from .network import STEM, block_names, head
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import check_class
+from resnet.core.host import to_numpy
+from resnet.core.network import STEM, block_names, head
 
 REMOVED = "residual", "shortcut"  # what a lesion removes from a block
 MAX_RANDOM = 8  # random lesions: k = 0 .. MAX_RANDOM residual branches removed at once

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .explain import Explanation, LogitParts
-from .heatmaps import DEFAULT_METHOD, ROAD_METRIC
-from .panels import DOWN, UP, logit_bars
-from .weights import LoadedWeights
+from resnet.cams.methods import DEFAULT_METHOD, ROAD_METRIC
+from resnet.core.explanation import Explanation, LogitParts
+from resnet.core.weights import LoadedWeights
+from resnet.present.charts import DOWN, UP, logit_bars
 
 
 def class_ref(index: int | None, weights: LoadedWeights) -> dict | None:

@@ -3,7 +3,7 @@
 FFmpeg's decoders are C code parsing hostile input. In the server's process a decoder crash would
 end every visitor's page, and a hang would hold the one video slot. Here each read of a clip
 (its probe and frames, or one frame found again) and each overlay video runs in a worker
-process (``python -m resnet.contained``: PyAV, numpy and Pillow, no torch, no Gradio; about
+process (``python -m resnet.video.workers``: PyAV, numpy and Pillow, no torch, no Gradio; about
 0.2 s to start) under limits: address space, CPU time, a wall-clock timeout between messages,
 and no network where the system lets a process drop it. A worker that dies (a
 segfault, the memory limit) or goes silent ends that clip with a ``VideoError`` ("crashed",
@@ -33,7 +33,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from .clipfile import Frame, Limits, OverlayWriter, VideoError, VideoInfo, VideoReader
+from resnet.video.decoding import Frame, Limits, OverlayWriter, VideoError, VideoInfo, VideoReader
 
 MEMORY_BYTES = 3 * 2**30  # a worker's address space (a 4K frame and FFmpeg's buffers fit many times)
 CPU_SECONDS = 300  # a worker's CPU time
@@ -122,7 +122,7 @@ def _warm_up() -> None:
 
 
 def worker_main() -> None:
-    """``python -m resnet.contained``: one worker. Requests come on stdin, answers go on stdout
+    """``python -m resnet.video.workers``: one worker. Requests come on stdin, answers go on stdout
     (anything else the process prints goes to stderr)."""
     _limit_worker()
     answers = Connection(os.dup(1), readable=False)
@@ -143,7 +143,7 @@ def _launch() -> tuple[subprocess.Popen, Connection, Connection]:
     """A new worker process, waiting for its job: (process, requests, answers)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "resnet.contained"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        [sys.executable, "-m", "resnet.video.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
     )
     for pipe in (process.stdin, process.stdout):
         _widen(pipe.fileno())

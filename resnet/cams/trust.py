@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .explain import Explainer
-from .heatmaps import ROAD_COST_FORWARDS, Heatmaps, method_named, seeded
+from resnet.cams.methods import ROAD_COST_FORWARDS, Heatmaps, method_named, seeded
+from resnet.core.explainer import Explainer
 
 SANITY_LAYERS = ("fc", "layer4", "layer3", "layer2", "layer1", "stem")  # randomized in this order, cumulatively
 STEM_MODULES = ("conv1", "bn1")

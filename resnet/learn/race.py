@@ -155,16 +155,10 @@ def train(
             done = max((epoch - 1) / epochs, spent / seconds if seconds else 0.0)
             for group in optimiser.param_groups:
                 group["lr"] = lr if done < 2 / 3 else lr / 10
-            order = torch.randperm(len(data.train_y), generator=generator)
-            losses = []
-            for i in range(0, len(order), batch_size):
-                chosen = order[i : i + batch_size]
-                loss = nnf.cross_entropy(model(data.train_x[chosen]), data.train_y[chosen])
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                losses.append(float(loss.detach()))
-                step += 1
+            losses = one_epoch(
+                model, optimiser, data, torch.randperm(len(data.train_y), generator=generator), batch_size
+            )
+            step += len(losses)
             spent += time.perf_counter() - start
             yield Point(
                 model.name,
@@ -179,6 +173,19 @@ def train(
             )
             if seconds is not None and spent >= seconds:
                 return
+
+
+def one_epoch(model: nn.Module, optimiser, data: Data, order: torch.Tensor, batch_size: int) -> list[float]:
+    """One pass over the training images in ``order``; each batch's loss."""
+    losses = []
+    for i in range(0, len(order), batch_size):
+        chosen = order[i : i + batch_size]
+        loss = nnf.cross_entropy(model(data.train_x[chosen]), data.train_y[chosen])
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        losses.append(float(loss.detach()))
+    return losses
 
 
 def race(

@@ -3,7 +3,7 @@
 One image at a time (``Scorer.score``): the image is explained once; each method's map is made
 for the chosen class (the top-1, or the class its folder names) and scored with the metrics
 asked for, the same definitions as the Trust tab and ``explain --faithfulness``
-(``resnet.trust``): deletion and insertion with K = 16 steps and the ImageNet-mean baseline,
+(``resnet.cams.trust``): deletion and insertion with K = 16 steps and the ImageNet-mean baseline,
 trapezoid areas; ROAD; the cascading-randomization sanity check (mean Spearman); and, where the
 image has boxes, the pointing game and the energy inside the boxes. ``RandomCAM`` (random channel
 weights, seeded by the image's path) is always scored too: the floor a method must beat.
@@ -27,11 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .explain import Explainer, find_class
-from .heatmaps import Heatmaps, Method, method_named
-from .preprocess import MAX_ASPECT, ImageError, load_image
-from .runs import IMAGE_SUFFIXES
-from .trust import AGREEMENT_METHODS, CURVE_STEPS, faithfulness_curves, sanity_check
+from resnet.cams.methods import Heatmaps, Method, method_named
+from resnet.cams.trust import AGREEMENT_METHODS, CURVE_STEPS, faithfulness_curves, sanity_check
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import find_class
+from resnet.core.files import IMAGE_SUFFIXES
+from resnet.core.preprocess import MAX_ASPECT, ImageError, load_image
 
 FLOOR = Method("RandomCAM", "RandomCAM", 2)  # random channel weights: what a map without meaning scores
 METRICS = ("deletion", "insertion", "road", "sanity", "pointing", "energy")

@@ -3,7 +3,7 @@
 PyAV's wheels carry FFmpeg, so no system ffmpeg is needed. A frame is the decoder's RGB
 (``frame.to_ndarray(format="rgb24")``), turned upright when the stream has a rotation in its
 display matrix (phones record portrait clips that way), as photos are turned by their EXIF tag.
-This module needs no torch: the contained worker (``resnet.contained``) runs it alone.
+This module needs no torch: the contained worker (``resnet.video.workers``) runs it alone.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""Command line: ``python -m resnet explain IMAGE [IMAGE ...] --out DIR [options]``, and
-``python -m resnet teach DATA_DIR --out HEAD.safetensors`` (new classes; ``explain --head``), and
-``python -m resnet video VIDEO [...] --out DIR`` (see ``video_cli``), and
-``python -m resnet race --depths 20,56 --out DIR`` (plain against residual networks, see ``race_cli``).
+"""``python -m resnet explain IMAGE [IMAGE ...] --out DIR [options]``.
 
 Per image NAME it writes ``NAME_cam.png`` (overlay with legend), ``NAME_<stage>.png``
 (feature-map grids), ``NAME.json`` (top-5, weights, explained class, ...) and ``NAME.npz``
@@ -28,43 +25,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import render
-from .evaluate_cli import add_evaluate_parser, evaluate_command
-from .explain import PRECISIONS, Explainer, Explanation, find_class, upsample_cams
-from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
-from .lesions import gradient_along_depth, lesioned_logits
-from .network import block_names
-from .preprocess import load_image
-from .race_cli import add_race_parser, race_command
-from .report import build_report
-from .runs import IMAGE_SUFFIXES, collect_files, finished_record
-from .runtime import tune_allocator
-from .teach import MAX_CLASSES, MIN_CLASSES, load_head, save_head, teach, with_head
-from .trust import CURVE_BASELINE, CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
-from .video_cli import add_video_parser, video_command
-from .weights import DEFAULT_SPEC, PRETRAINED, RANDOM_SPEC, SPEC_ENV, LoadedWeights, load_weights
+from resnet.cams.methods import DEFAULT_METHOD, METHODS, Heatmaps, method_named
+from resnet.cams.trust import CURVE_BASELINE, CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
+from resnet.cli.flags import add_model_flags, load_model
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import Explanation, find_class, upsample_cams
+from resnet.core.files import IMAGE_SUFFIXES, collect_files, finished_record
+from resnet.core.network import block_names
+from resnet.core.preprocess import load_image
+from resnet.core.weights import LoadedWeights
+from resnet.learn.lesions import gradient_along_depth, lesioned_logits
+from resnet.present import render
+from resnet.present.report import build_report
 
 
-def add_model_flags(parser: argparse.ArgumentParser) -> None:
-    """--weights, --device and --precision: shared by this CLI and the web app."""
-    parser.add_argument(
-        "--weights",
-        default=None,
-        help=f"{DEFAULT_SPEC} (default, or ${SPEC_ENV}), {', '.join(n for n in PRETRAINED if n != DEFAULT_SPEC)}, "
-        f"{RANDOM_SPEC}, or a .pth/.safetensors path",
-    )
-    parser.add_argument("--device", default="auto", help="auto (default: CUDA when available), cpu or cuda")
-    parser.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", *PRECISIONS],
-        help="auto (default: fp16 on CUDA, fp32 on CPU), " + ", ".join(PRECISIONS),
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m resnet", description="Explain ResNet50 predictions.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands) -> None:
     explain = commands.add_parser("explain", help="top-5, Grad-CAM and stage feature maps for images")
     explain.add_argument("images", nargs="+", type=Path, help="image files and/or folders (walked recursively)")
     explain.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
@@ -100,16 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--head", type=Path, default=None, help="explain the classes of a taught head (python -m resnet teach)"
     )
-    taught = commands.add_parser("teach", help="teach new classes: a linear head on the frozen backbone")
-    taught.add_argument(
-        "data", type=Path, help=f"a folder of {MIN_CLASSES}-{MAX_CLASSES} class folders: DATA_DIR/CLASS/* images"
-    )
-    taught.add_argument("--out", type=Path, required=True, help="the head file to write (.safetensors)")
-    add_model_flags(taught)
-    add_video_parser(commands, add_model_flags)
-    add_race_parser(commands)
-    add_evaluate_parser(commands)
-    return parser
 
 
 class Options:
@@ -207,7 +172,7 @@ def residual_arrays(explainer: Explainer, explanation: Explanation, options: Opt
     return arrays
 
 
-def write_outputs(
+def write_image_files(
     stem: str, out: Path, image: Path, explanation: Explanation, arrays: dict, weights: LoadedWeights, options: Options
 ) -> dict:
     """Write the PNGs, JSON and NPZ of one image; return its JSON record."""
@@ -268,65 +233,29 @@ def write_summary(out: Path, records: list[dict]) -> None:
                 )
 
 
-def explain_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
-        weights = load_weights(args.weights, device=args.device)
+        explainer = load_model(args, head=args.head)
+        options = Options(args, explainer.weights.categories)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if weights.warning:
-        print(f"warning: {weights.warning}", file=sys.stderr)
-    try:
-        if args.head is not None:
-            weights = with_head(weights, load_head(args.head))
-        options = Options(args, weights.categories)
-        explainer = Explainer(weights, precision=args.precision)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"using {weights.describe()}", file=sys.stderr)
-    heatmaps = Heatmaps(explainer)
     args.out.mkdir(parents=True, exist_ok=True)
     images = collect_files(args.images)
     if not images:
         print("error: no images found (looked for " + ", ".join(sorted(IMAGE_SUFFIXES)) + ")", file=sys.stderr)
         return 2
-    records: dict[int, dict] = {}
-    todo = []
-    for i, (image, stem) in enumerate(images):
-        previous = None if args.no_resume else finished_record(args.out, stem, image, options.as_dict())
-        if previous:
-            records[i] = previous
-        else:
-            todo.append(i)
-    if len(records):
+    records = {} if args.no_resume else finished_records(args.out, images, options)
+    if records:
         print(f"resuming: {len(records)} of {len(images)} images already done in {args.out}", file=sys.stderr)
+    todo = [i for i in range(len(images)) if i not in records]
     progress = tqdm(
         total=len(images), initial=len(records), unit="image", desc="explaining", file=sys.stderr, disable=None
     )
-    batch_size = max(1, args.batch_size)
-    for start in range(0, len(todo), batch_size):
-        chunk = []
-        for i in todo[start : start + batch_size]:
-            image = images[i][0]
-            try:
-                chunk.append((i, load_image(image)))
-            except (ValueError, OSError) as err:
-                records[i] = {"image": str(image), "error": str(err)}
-                progress.write(f"error: {image}: {err}", file=sys.stderr)
-                progress.update(1)
-        if chunk:
-            for (i, _), (explanation, arrays) in zip(
-                chunk, explain_chunk(chunk, explainer, heatmaps, options), strict=True
-            ):
-                image, stem = images[i]
-                records[i] = write_outputs(stem, args.out, image, explanation, arrays, weights, options)
-                if not args.json:
-                    best = explanation.top5[0]
-                    progress.write(
-                        f"{image}: {best.name} ({best.probability:.1%}) -> {args.out / stem}_cam.png", file=sys.stdout
-                    )
-            progress.update(len(chunk))
+    heatmaps = Heatmaps(explainer)
+    for start in range(0, len(todo), max(1, args.batch_size)):
+        batch = todo[start : start + max(1, args.batch_size)]
+        records.update(explain_batch(args, images, batch, explainer, heatmaps, options, progress))
     progress.close()
     ordered = [records[i] for i in range(len(images))]
     write_summary(args.out, ordered)
@@ -338,62 +267,32 @@ def explain_command(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def teach_command(args: argparse.Namespace) -> int:
-    """Fit a head on DATA_DIR/CLASS/* and write it; exit 0, 1 if some images were skipped, 2 if it could not run."""
-    folders = sorted(p for p in args.data.iterdir() if p.is_dir()) if args.data.is_dir() else []
-    if not MIN_CLASSES <= len(folders) <= MAX_CLASSES:
-        print(
-            f"error: {args.data} must hold {MIN_CLASSES} to {MAX_CLASSES} class folders (DATA_DIR/CLASS/* images); "
-            f"found {len(folders)}",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        weights = load_weights(args.weights, device=args.device)
-        explainer = Explainer(weights, precision=args.precision)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"using {weights.describe()}", file=sys.stderr)
-    examples, skipped = {}, 0
-    for folder in folders:
-        examples[folder.name] = []
-        for path, _ in collect_files([folder]):
-            try:
-                examples[folder.name].append(load_image(path))
-            except (ValueError, OSError) as err:
-                skipped += 1
-                print(f"skipped {path}: {err}", file=sys.stderr)
-    total = sum(len(photos) for photos in examples.values())
-    progress = tqdm(total=total, unit="photo", desc="extracting features", file=sys.stderr, disable=None)
-    try:
-        taught = teach(explainer, examples, progress=progress.update)
-    except ValueError as err:
-        progress.close()
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    progress.close()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_head(taught.head, args.out)
-    counts = ", ".join(f"{name} ({n})" for name, n in taught.examples.items())
-    print(f"classes: {counts}")
-    print(f"training accuracy: {taught.train_accuracy:.1%}")
-    if taught.held_out_accuracy is None:
-        print("held-out accuracy: not measured (give every class at least 3 photos)")
-    else:
-        print(f"held-out accuracy: {taught.held_out_accuracy:.1%} on {taught.held_out} photos left out of a first fit")
-    print(f"wrote {args.out}")
-    return 1 if skipped else 0
+def finished_records(out: Path, images: list[tuple[Path, str]], options: Options) -> dict[int, dict]:
+    """The records an earlier run with the same options left in ``out``, by image index."""
+    found = {i: finished_record(out, stem, image, options.as_dict()) for i, (image, stem) in enumerate(images)}
+    return {i: record for i, record in found.items() if record}
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    tune_allocator()
-    commands = {
-        "explain": explain_command,
-        "teach": teach_command,
-        "video": video_command,
-        "race": race_command,
-        "evaluate": evaluate_command,
-    }
-    return commands[args.command](args)
+def explain_batch(args, images, batch: list[int], explainer, heatmaps, options: Options, progress) -> dict[int, dict]:
+    """Read, explain and write the images at indices ``batch``; each one's record (or error) by index."""
+    records, chunk = {}, []
+    for i in batch:
+        image = images[i][0]
+        try:
+            chunk.append((i, load_image(image)))
+        except (ValueError, OSError) as err:
+            records[i] = {"image": str(image), "error": str(err)}
+            progress.write(f"error: {image}: {err}", file=sys.stderr)
+            progress.update(1)
+    if not chunk:
+        return records
+    for (i, _), (explanation, arrays) in zip(chunk, explain_chunk(chunk, explainer, heatmaps, options), strict=True):
+        image, stem = images[i]
+        records[i] = write_image_files(stem, args.out, image, explanation, arrays, explainer.weights, options)
+        if not args.json:
+            best = explanation.top5[0]
+            progress.write(
+                f"{image}: {best.name} ({best.probability:.1%}) -> {args.out / stem}_cam.png", file=sys.stdout
+            )
+    progress.update(len(chunk))
+    return records

@@ -12,8 +12,9 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from .explain import Explainer, to_numpy
-from .network import STEM
+from resnet.core.explainer import Explainer
+from resnet.core.host import to_numpy
+from resnet.core.network import STEM
 
 PRESET_KERNELS = {  # 3×3 kernels a reader can start from; applied to the grey-level crop
     "edges": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],

@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import render
-from .contained import ContainedReader, ContainedWriter
-from .explain import Explainer
-from .heatmaps import DEFAULT_METHOD, METHODS, Heatmaps, method_named
-from .runs import collect_files, finished_record
-from .teach import load_head, with_head
-from .video import (
+from resnet.cams.methods import DEFAULT_METHOD, METHODS, Heatmaps, method_named
+from resnet.cli.flags import add_model_flags, load_model
+from resnet.core.explainer import Explainer
+from resnet.core.files import collect_files, finished_record
+from resnet.present import render
+from resnet.video.frames import (
     MAX_SECONDS,
     VIDEO_SUFFIXES,
     Limits,
@@ -34,10 +33,10 @@ from .video import (
     overlay_frame,
     sampling_rate,
 )
-from .weights import load_weights
+from resnet.video.workers import ContainedReader, ContainedWriter
 
 
-def add_video_parser(commands, add_model_flags) -> None:
+def add_parser(commands) -> None:
     video = commands.add_parser("video", help="Grad-CAM overlay video, per-frame top-1 and logits for clips")
     video.add_argument("videos", nargs="+", type=Path, help="video files and/or folders (walked recursively)")
     video.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
@@ -113,16 +112,7 @@ def explain_video(
             rows.append((explained.frame.index, explained.frame.time_s, best.index, best.name, best.probability))
             logits.append(explained.explanation.logits)
             progress.update(1)
-    with open(out / f"{stem}_frames.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["frame", "time_s", "top1_index", "top1_name", "probability"])
-        writer.writerows((i, f"{t:.6f}", k, name, f"{p:.6f}") for i, t, k, name, p in rows)
-    np.savez(
-        out / f"{stem}.npz",
-        frame_index=np.array([r[0] for r in rows], dtype=np.int64),
-        time_s=np.array([r[1] for r in rows], dtype=np.float64),
-        logits=np.stack(logits).astype(np.float32),
-    )
+    write_frame_tables(out, stem, rows, logits)
     record = {
         "video": str(path),
         "frames": len(rows),
@@ -143,19 +133,27 @@ def explain_video(
     return record
 
 
-def video_command(args: argparse.Namespace) -> int:
+def write_frame_tables(out: Path, stem: str, rows: list[tuple], logits: list[np.ndarray]) -> None:
+    """``STEM_frames.csv`` (each explained frame's top-1) and ``STEM.npz`` (its logits)."""
+    with open(out / f"{stem}_frames.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["frame", "time_s", "top1_index", "top1_name", "probability"])
+        writer.writerows((i, f"{t:.6f}", k, name, f"{p:.6f}") for i, t, k, name, p in rows)
+    np.savez(
+        out / f"{stem}.npz",
+        frame_index=np.array([r[0] for r in rows], dtype=np.int64),
+        time_s=np.array([r[1] for r in rows], dtype=np.float64),
+        logits=np.stack(logits).astype(np.float32),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        weights = load_weights(args.weights, device=args.device)
-        if args.head is not None:
-            weights = with_head(weights, load_head(args.head))
-        explainer = Explainer(weights, precision=args.precision)
         method = method_named(args.method).label
+        explainer = load_model(args, head=args.head)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if weights.warning:
-        print(f"warning: {weights.warning}", file=sys.stderr)
-    print(f"using {weights.describe()}", file=sys.stderr)
     clips = collect_files(args.videos, VIDEO_SUFFIXES)
     if not clips:
         print("error: no videos found (looked for " + ", ".join(sorted(VIDEO_SUFFIXES)) + ")", file=sys.stderr)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from .explain import Explainer, Explanation
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import Explanation
 
 FILLS = ("blur", "mean colour")  # how painted pixels are filled
 BLUR_RADIUS = 12  # Gaussian radius in crop pixels: enough to erase a cat's eye, not its silhouette

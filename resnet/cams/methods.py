@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .explain import Explainer, Explanation, check_class
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import Explanation, check_class
 
 ROAD_PERCENTILES = (20, 40, 60, 80)  # % of pixels removed, as in the ROAD paper
 # ROAD runs 8 forward passes, but its noisy linear imputation of the removed pixels dominates:
@@ -73,7 +74,7 @@ DEFAULT_METHOD = "Grad-CAM"
 
 def method_named(name: str | Method) -> Method:
     """Look a method up by its label, case- and punctuation-insensitively (``gradcam++``); a
-    ``Method`` is itself (e.g. ``resnet.evaluate.FLOOR``, which the menus do not offer)."""
+    ``Method`` is itself (e.g. ``resnet.evaluate.engine.FLOOR``, which the menus do not offer)."""
     if isinstance(name, Method):
         return name
     key = _squash(name)

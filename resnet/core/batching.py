@@ -18,8 +18,9 @@ from concurrent.futures import Future
 
 from PIL import Image
 
-from .explain import STAGES, Explainer, Explanation
-from .preprocess import model_input
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import STAGES, Explanation
+from resnet.core.preprocess import model_input
 
 
 class BatchingExplainer:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .explain import Explainer
+from resnet.core.explainer import Explainer
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 
-from .evaluate import FLOOR, SCORES, Settings, Store, mean_curves, summarise
+from resnet.evaluate.engine import FLOOR, SCORES, Settings, Store, mean_curves, summarise
 
 DISAGREEMENTS = 8  # images shown where the methods disagree most
 
 
-def write_outputs(store: Store, settings: Settings, run: dict) -> None:
+def write_evaluation(store: Store, settings: Settings, run: dict) -> None:
     rows = store.rows()
     out = store.out
     with open(out / "skipped.csv", "w", newline="") as file:

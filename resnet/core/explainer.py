@@ -19,108 +19,35 @@ for any class) and ``stage_grids`` (every stage: one forward, one partial backwa
 from __future__ import annotations
 
 import contextlib
-import difflib
 import statistics
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
-import torch.nn.functional as nnf
 from PIL import Image
 
-from . import network
-from .preprocess import crop_input, prepare_inputs
-from .weights import LoadedWeights
+from resnet.core import network
+from resnet.core.explanation import (
+    _EPS,
+    CAM_STAGES,
+    STAGES,
+    TOP_K,
+    BlockStats,
+    Explanation,
+    LogitParts,
+    Prediction,
+    _normalise,
+    _upsample,
+    check_class,
+)
+from resnet.core.host import to_host, to_numpy
+from resnet.core.preprocess import crop_input, prepare_inputs
+from resnet.core.weights import LoadedWeights
 
-STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
-CAM_STAGES = ("layer1", "layer2", "layer3", "layer4")
-TOP_K = 5
-NUM_CLASSES = 1000
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}  # autocast dtype
 FP16_GRAD_SCALE = 2.0**10  # fp16 gradients of a scaled score stay normal and far below fp16's maximum
-_EPS = 1e-7  # the grad-cam package's normalisation epsilon, kept so results match it
-
-
-@dataclass(frozen=True)
-class Prediction:
-    index: int  # ImageNet-1k class id, 0..999
-    name: str  # human-readable class name from weights.meta["categories"]
-    probability: float
-
-
-@dataclass(frozen=True)
-class BlockStats:
-    """What one bottleneck block adds: output = relu(F(x) + shortcut(x))."""
-
-    name: str  # "layer3.2"
-    ratio: float  # ‖F(x)‖ / ‖shortcut(x)‖ over the whole C×H×W tensor
-    cosine: float  # cosine similarity of F(x) and shortcut(x)
-    residual_map: np.ndarray  # (H, W) float32: ‖F(x)‖ over channels at each position
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Everything one forward pass tells about one image."""
-
-    crop: Image.Image  # the 224×224 RGB picture the model saw
-    normalisation: tuple[tuple[float, ...], tuple[float, ...]]  # the transforms' (mean, std)
-    logits: np.ndarray  # (1000,) float32
-    probabilities: np.ndarray  # (1000,) float32, softmax of logits
-    top5: list[Prediction]  # most probable first
-    cam_class: int  # the class the CAM explains
-    cam_grid: np.ndarray  # (7, 7) float32 in [0, 1], Grad-CAM at layer4 before upsampling
-    stages: dict[str, np.ndarray]  # STAGES -> (C, H, W) float32 activations (only layer4 once kept)
-    stage_grids: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (h, w) Grad-CAM before upsampling
-    blocks: list[BlockStats] | None = None  # the 16 bottleneck blocks in network order, if asked for
-
-    @property
-    def cam(self) -> np.ndarray:
-        """(224, 224) float32 in [0, 1]: Grad-CAM at layer4 over ``crop`` (the grid upsampled as the package does)."""
-        return _upsample(torch.from_numpy(self.cam_grid)).numpy()
-
-    @property
-    def input(self) -> np.ndarray:
-        """The normalised tensor the model saw, (3, 224, 224) float32, remade from the crop bit for bit."""
-        return crop_input(self.crop, *self.normalisation).numpy()
-
-    @property
-    def stage_cams(self) -> dict[str, np.ndarray] | None:
-        """CAM_STAGES -> (224, 224) Grad-CAMs over the crop, if asked for."""
-        return None if self.stage_grids is None else upsample_cams(self.stage_grids)
-
-    @property
-    def label_confidences(self) -> dict[str, float]:
-        return {p.name: p.probability for p in self.top5}
-
-    def kept(self) -> Explanation:
-        """What a session keeps (about 0.65 MB instead of 7): the crop, the scores, the layer4
-        activations that every class's Grad-CAM and logit decomposition come from, and the small
-        Grad-CAM grids and per-block maps. The earlier stages' activations (6 MB) are dropped;
-        ``Explainer.activations`` remakes them with one forward pass. Arrays are copied so they do
-        not hold a batch's buffers alive."""
-        return replace(
-            self,
-            logits=self.logits.copy(),
-            probabilities=self.probabilities.copy(),
-            stages={"layer4": self.stages["layer4"].copy()},
-        )
-
-
-@dataclass(frozen=True)
-class LogitParts:
-    """logit[c] = sum_k weight[k] * pooled[k] + bias, with contribution[k] = weight[k] * pooled[k]."""
-
-    cam_class: int
-    logit: float
-    bias: float
-    contributions: np.ndarray  # (2048,) float32
-
-    def strongest(self, count: int, sign: int) -> list[int]:
-        """Channels that push the logit up (sign=+1) or down (sign=-1) most, strongest first."""
-        order = np.argsort(-sign * self.contributions, kind="stable")[:count]
-        return [int(k) for k in order if sign * self.contributions[k] > 0]
 
 
 class Explainer:
@@ -133,7 +60,7 @@ class Explainer:
         self.weights = weights
         self.model = weights.model
         self.device = weights.device
-        self.num_classes = len(weights.categories)  # 1000, or the classes of a taught head (resnet.teach)
+        self.num_classes = len(weights.categories)  # 1000, or the classes of a taught head (resnet.core.heads)
         if precision == "auto":
             precision = "fp16" if self.device.type == "cuda" else "fp32"
         if precision not in PRECISIONS:
@@ -197,7 +124,7 @@ class Explainer:
 
     def explain_crops(self, crops: list[Image.Image], cam_classes: list[int | None] | None = None) -> list[Explanation]:
         """Explain pictures that already are the model's crop (e.g. an edited crop, see
-        ``resnet.whatif``): normalised as they are, not resized or cropped again."""
+        ``resnet.cams.whatif``): normalised as they are, not resized or cropped again."""
         mean, std = self.weights.transforms.mean, self.weights.transforms.std
         return self.explain_prepared([(crop_input(crop, mean, std)[None], crop) for crop in crops], cam_classes)
 
@@ -452,44 +379,6 @@ class Explainer:
         return LogitParts(cam_class, float(explanation.logits[cam_class]), bias, contributions)
 
 
-def to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    """float32, C-contiguous, on the CPU (CUDA activations may be channels-last or fp16)."""
-    return tensor.detach().float().cpu().contiguous().numpy()
-
-
-def to_host(parts: dict[str, torch.Tensor], pack: bool | None = None) -> dict[str, np.ndarray]:
-    """Batched tensors (B, ...) on the model's device -> numpy arrays (B, ...) on the host.
-
-    Floating-point parts come back as float32, integer parts as int64, C-contiguous. On a GPU
-    they are made contiguous there, packed into one buffer per kind and copied to pinned memory
-    in one non-blocking copy, then waited for once. On the CPU nothing is copied that need not be
-    (``pack=True`` packs there too: how the tests check the GPU's path).
-    """
-    device = next(iter(parts.values())).device
-    cuda = device.type == "cuda"
-    if not (cuda if pack is None else pack):
-        return {
-            name: (t.float() if t.is_floating_point() else t.long()).contiguous().numpy() for name, t in parts.items()
-        }
-    host: dict[str, np.ndarray] = {}
-    for kind, dtype in ((True, torch.float32), (False, torch.int64)):
-        chosen = {name: t for name, t in parts.items() if t.is_floating_point() == kind}
-        if not chosen:
-            continue
-        batch = next(iter(chosen.values())).shape[0]
-        packed = torch.cat([t.to(dtype).reshape(batch, -1) for t in chosen.values()], dim=1)  # (B, N) contiguous
-        pinned = torch.empty(packed.shape, dtype=dtype, pin_memory=cuda)
-        pinned.copy_(packed, non_blocking=cuda)
-        if cuda:
-            torch.cuda.synchronize(device)
-        flat, start = pinned.numpy(), 0
-        for name, t in chosen.items():
-            size = t[0].numel()
-            host[name] = flat[:, start : start + size].reshape(t.shape)
-            start += size
-    return {name: host[name] for name in parts}
-
-
 def _block_stats(name: str, residual: torch.Tensor, shortcut: torch.Tensor) -> BlockStats:
     """Statistics of one block from F(x) and shortcut(x), both (C, H, W)."""
     r, s = residual.float().flatten(), shortcut.float().flatten()
@@ -508,40 +397,3 @@ def _cam_grids(activations: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
     cams = torch.relu(torch.einsum("bk,bkhw->bhw", alphas.float(), activations.float()))
     cams = cams - cams.amin(dim=(1, 2), keepdim=True)
     return cams / (_EPS + cams.amax(dim=(1, 2), keepdim=True))
-
-
-def _upsample(grid: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.Tensor:
-    cam = nnf.interpolate(grid[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
-    return _normalise(cam)
-
-
-def upsample_cams(grids: dict[str, np.ndarray], size: tuple[int, int] = (224, 224)) -> dict[str, np.ndarray]:
-    """Grad-CAM grids (h, w) to CAMs over the crop (``size``), scaled again as the package does."""
-    return {name: _upsample(torch.from_numpy(grid), size).numpy() for name, grid in grids.items()}
-
-
-def _normalise(cam: torch.Tensor) -> torch.Tensor:
-    """Min-max scale to [0, 1] the way pytorch-grad-cam's ``scale_cam_image`` does."""
-    cam = cam - cam.min()
-    return cam / (_EPS + cam.max())
-
-
-def find_class(query: str | int, categories: list[str]) -> int:
-    """A class id from an id (``281``) or a name (``tabby``, case-insensitive, whole name)."""
-    text = str(query).strip()
-    if text.isdigit():
-        return check_class(int(text), len(categories))
-    lowered = [name.lower() for name in categories]
-    if text.lower() in lowered:
-        return lowered.index(text.lower())
-    close = difflib.get_close_matches(text.lower(), lowered, n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(repr(categories[lowered.index(c)]) for c in close)}?" if close else ""
-    kind = "an ImageNet-1k class" if len(categories) == NUM_CLASSES else "a taught class"
-    raise ValueError(f"{query!r} is not {kind} name or id (0..{len(categories) - 1}).{hint}")
-
-
-def check_class(index: int, count: int = NUM_CLASSES) -> int:
-    if not 0 <= int(index) < count:
-        kind = "an ImageNet-1k class id" if count == NUM_CLASSES else f"one of the {count} taught classes"
-        raise ValueError(f"Class {index} is not {kind}; choose 0..{count - 1}.")
-    return int(index)

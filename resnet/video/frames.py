@@ -1,4 +1,4 @@
-"""Video: frames of a clip (``resnet.clipfile``, decoded in a contained worker by ``resnet.contained``)
+"""Video: frames of a clip (``resnet.video.decoding``, decoded in a contained worker by ``resnet.video.workers``)
 explained in batches, overlay frames, and the classes a timeline shows."""
 
 from __future__ import annotations
@@ -9,8 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from . import render
-from .clipfile import (  # noqa: F401 (the video API in one place)
+from resnet.cams.methods import DEFAULT_METHOD, Heatmaps
+from resnet.core.explainer import Explainer
+from resnet.core.explanation import Explanation
+from resnet.present import render
+from resnet.video.decoding import (  # noqa: F401 (the video API in one place)
     BATCH_SIZE,
     DEFAULT_MAX_FPS,
     MAX_BYTES,
@@ -26,8 +29,6 @@ from .clipfile import (  # noqa: F401 (the video API in one place)
     VideoReader,
     sampling_rate,
 )
-from .explain import Explainer, Explanation
-from .heatmaps import DEFAULT_METHOD, Heatmaps
 
 
 @dataclass(frozen=True)

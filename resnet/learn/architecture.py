@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .explain import Explainer
-from .network import STAGE_NAMES, STEM, head, stage_ends, walk
+from resnet.core.explainer import Explainer
+from resnet.core.network import STAGE_NAMES, STEM, head, stage_ends, walk
 
 PARTS = ("stem", "layer1", "layer2", "layer3", "layer4", "head")
 

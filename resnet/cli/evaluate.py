@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 
-from .evaluate import DEFAULT_METRICS, FLOOR, METRICS, QUICK_METHODS, Scored, Scorer, Settings, Store, find_images
+from resnet.cli.flags import add_model_flags, load_model
+from resnet.evaluate.engine import (
+    DEFAULT_METRICS,
+    FLOOR,
+    METRICS,
+    QUICK_METHODS,
+    Scored,
+    Scorer,
+    Settings,
+    Store,
+    find_images,
+)
 
 EXIT_USAGE = 2
 
 
-def add_evaluate_parser(commands) -> None:
+def add_parser(commands) -> None:
     evaluate = commands.add_parser("evaluate", help="compare CAM methods over a folder of images (faithfulness)")
     evaluate.add_argument(
         "data", type=Path, help="a folder of images (walked recursively; class folders for --target label)"
@@ -47,12 +56,10 @@ def add_evaluate_parser(commands) -> None:
         help="torch threads in each Ray actor (default: the cluster's CPUs per actor); the same count as a "
         "local run gives the same numbers to the last bit",
     )
-    from .cli import add_model_flags
-
     add_model_flags(evaluate)
 
 
-def evaluate_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         settings, images = _prepare(args)
     except ValueError as err:
@@ -71,9 +78,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     seconds = time.perf_counter() - started
-    from .evaluate_report import write_outputs
+    from resnet.evaluate.report import write_evaluation
 
-    write_outputs(store, settings, _run_record(args, settings, len(images), seconds))
+    write_evaluation(store, settings, _run_record(args, settings, len(images), seconds))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -93,7 +100,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Settings, list[str]]:
         raise ValueError("--threads-per-worker must be at least 1.")
     if args.engine == "ray" and importlib.util.find_spec("ray") is None:
         raise ValueError("--engine ray needs Ray: pip install 'ray[data]'.")
-    from .evaluate import read_boxes
+    from resnet.evaluate.engine import read_boxes
 
     boxes = read_boxes(args.boxes) if args.boxes else {}
     settings = Settings(
@@ -111,76 +118,19 @@ def _prepare(args: argparse.Namespace) -> tuple[Settings, list[str]]:
     return settings, images[: args.limit]
 
 
-def _scorer(args: argparse.Namespace, settings: Settings) -> Scorer:
-    from . import Explainer, load_weights
-
-    return Scorer(Explainer(load_weights(args.weights, device=args.device), precision=args.precision), settings)
-
-
 def _run_local(args, settings: Settings, todo: list[str]) -> Iterator[Scored]:
-    scorer = _scorer(args, settings)
+    scorer = Scorer(load_model(args, quiet=True), settings)
     for image in todo:
         yield scorer.score(args.data, image)
 
 
-class RayScorer:
-    """A Ray actor: loads the weights once, then scores each batch of image paths it is given."""
-
-    def __init__(self, flags: dict, settings: dict):
-        import torch
-
-        from .runtime import tune_allocator
-
-        tune_allocator()  # as the CLI's own process does
-        torch.set_num_threads(max(1, int(flags.pop("threads"))))
-        self.data = Path(flags["data"])
-        self.scorer = _scorer(argparse.Namespace(**flags), Settings(**settings))
-
-    def __call__(self, batch: dict) -> dict:
-        outcomes = [self.scorer.score(self.data, image) for image in batch["image"]]
-        return {"outcome": [json.dumps({"image": o.image, "rows": o.rows, "skipped": o.skipped}) for o in outcomes]}
-
-
 def _run_ray(args, settings: Settings, todo: list[str]) -> Iterator[Scored]:
-    if not todo:
-        return
-    import ray  # _prepare checked that it is installed
+    from resnet.evaluate.on_ray import score_on_ray
 
-    ray.init(address=args.ray_address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    gpus = args.gpus_per_worker
-    resources = ray.cluster_resources()
-    if gpus > resources.get("GPU", 0):
-        ray.shutdown()
-        raise ValueError(
-            f"--gpus-per-worker {gpus:g}, but the Ray cluster has {resources.get('GPU', 0):g} GPUs; "
-            "ask for fewer, or join a cluster with GPUs (--ray-address)."
-        )
-    cpus = int(resources.get("CPU", 1))
-    workers = args.workers or max(1, int(resources.get("GPU", 0) // gpus) if gpus else cpus)
-    flags = {
-        "data": str(args.data.resolve()),
-        "weights": args.weights,
-        "device": args.device,
-        "precision": args.precision,
-        "threads": args.threads_per_worker or max(1, cpus // workers),
-    }
-    per_actor_cpus = 1.0  # what Ray reserves for an actor (its torch threads are set above)
-    dataset = ray.data.from_items([{"image": image} for image in todo], override_num_blocks=min(len(todo), 4 * workers))
-    scored = dataset.map_batches(
-        RayScorer,
-        fn_constructor_kwargs={"flags": flags, "settings": asdict(settings)},
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=workers),
-        num_cpus=per_actor_cpus,
-        num_gpus=gpus or None,
+    model = {"weights": args.weights, "device": args.device, "precision": args.precision}
+    return score_on_ray(
+        args.data, todo, settings, model, args.ray_address, args.workers, args.gpus_per_worker, args.threads_per_worker
     )
-    try:
-        for row in scored.iter_rows():
-            outcome = json.loads(row["outcome"])
-            yield Scored(outcome["image"], outcome["rows"], outcome["skipped"])
-    finally:
-        if args.ray_address is None:
-            ray.shutdown()
 
 
 def _progress(results: Iterator[Scored], total: int) -> Iterator[Scored]:
@@ -197,7 +147,7 @@ def _run_record(args, settings: Settings, images: int, seconds: float) -> dict:
     import torch
     import torchvision
 
-    from .weights import DEFAULT_SPEC, SPEC_ENV
+    from resnet.core.weights import DEFAULT_SPEC, SPEC_ENV
 
     try:
         from importlib.metadata import version
