@@ -146,10 +146,11 @@ def photos() -> list[Path]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``gpu`` run only where CUDA is available (bench/gpu_check.sh runs them)."""
-    if torch.cuda.is_available():
-        return
+    """Tests marked ``gpu`` run only where CUDA is available (bench/gpu_check.sh runs them); a
+    test that starts the real server (``served``, ``server``, ``client``) is ``slow``."""
     skip = pytest.mark.skip(reason="needs a CUDA GPU")
     for item in items:
-        if "gpu" in item.keywords:
+        if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(skip)
+        if {"served", "server", "client"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)

@@ -26,6 +26,8 @@ from ui.panel_texts import weights_banner
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # a real server, browser or app process
+
 
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=30) as response:

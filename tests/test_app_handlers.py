@@ -71,6 +71,7 @@ def read_json(path: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
+@pytest.mark.slow
 def test_analyze_fills_every_panel(explainer, analyzed, photos):
     a = analyzed
     expected = explainer.explain(load_image(photos[2]), blocks=True)
@@ -154,6 +155,7 @@ def test_contrast_and_stage_panel(tab, stages, explainer, analyzed):
     assert len(panel.stage_gallery) == 4
 
 
+@pytest.mark.slow
 def test_a_page_keeps_under_a_megabyte_and_loses_no_panel(tab, stages, features, explainer, analyzed, photos):
     """The session keeps the kept form of the analysis; what it dropped is remade exactly."""
     view = analyzed.view
@@ -187,6 +189,7 @@ def test_restyle_and_feature_controls_change_the_pictures(tab, features, analyze
     assert Image.open(few[0][0]).size[0] < Image.open(many[0][0]).size[0]
 
 
+@pytest.mark.slow
 def test_faithfulness_goes_into_the_report(tab, analyzed):
     result = tab.faithfulness(analyzed.view, EN, progress=NoProgress())
     assert "Faithfulness (ROAD)" in result.faith

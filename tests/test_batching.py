@@ -13,6 +13,7 @@ from resnet import load_image
 from resnet.core.batching import BatchingExplainer
 
 
+@pytest.mark.slow
 def test_concurrent_calls_share_batches_and_get_their_own_answers(explainer, photos):
     images = [load_image(p) for p in photos] + [
         load_image(p).transpose(Image.Transpose.FLIP_LEFT_RIGHT) for p in photos[:2]

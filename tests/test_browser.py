@@ -36,6 +36,8 @@ if not CHROMIUM.exists() or not __import__("importlib").util.find_spec("playwrig
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a real server, browser or app process
+
 
 @pytest.fixture(scope="module")
 def browser():

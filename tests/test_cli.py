@@ -24,6 +24,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_cli_writes_every_output_and_skips_bad_files(tmp_path, checkpoint, weights, explainer, photos):
     bad = tmp_path / "notes.jpg"
     bad.write_text("not a picture")
@@ -71,12 +72,14 @@ def test_cli_writes_every_output_and_skips_bad_files(tmp_path, checkpoint, weigh
     assert not list(out.glob("notes*"))
 
 
+@pytest.mark.slow
 def test_cli_without_usable_weights_exits_2(tmp_path):
     done = run_cli(str(tmp_path / "x.jpg"), "--weights", "IMAGENET1K_V1", "--out", str(tmp_path))
     assert done.returncode == 2
     assert "IMAGENET1K_V1 weights are not available" in done.stderr and "--weights PATH" in done.stderr
 
 
+@pytest.mark.slow
 def test_cli_same_named_files_do_not_overwrite(tmp_path, checkpoint, photos):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -88,6 +91,7 @@ def test_cli_same_named_files_do_not_overwrite(tmp_path, checkpoint, photos):
     assert json.loads((tmp_path / "out" / "pic-2.json").read_text())["image"] == str(second)
 
 
+@pytest.mark.slow
 def test_cli_deep_options_match_the_engine(tmp_path, checkpoint, explainer, photos):
     out = tmp_path / "out"
     args = ["--weights", str(checkpoint), "--out", str(out), "--device", "cpu", "--stages", "--blocks"]
@@ -110,6 +114,7 @@ def test_cli_deep_options_match_the_engine(tmp_path, checkpoint, explainer, phot
     np.testing.assert_allclose([b["ratio"] for b in rec["blocks"]], arrays["block_ratio"], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_other_method_and_bad_choices(tmp_path, checkpoint, photos):
     out = tmp_path / "out"
     done = run_cli(str(photos[1]), "--weights", str(checkpoint), "--out", str(out), "--method", "eigencam")
@@ -121,6 +126,7 @@ def test_cli_other_method_and_bad_choices(tmp_path, checkpoint, photos):
     assert bad.returncode == 2 and "Did you mean 'tabby'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_batch_over_folders_with_summary_and_resume(tmp_path, checkpoint, explainer, photos):
     folder = tmp_path / "photos"
     (folder / "more").mkdir(parents=True)

@@ -61,6 +61,7 @@ def test_a_worker_decodes_and_encodes_what_the_server_would(clip, tmp_path):
     assert workers() == 0  # every worker has left
 
 
+@pytest.mark.slow
 def test_a_crashed_or_hung_decoder_ends_its_clip_and_the_next_one_works(clip, fault):
     fault("segv:2")
     with pytest.raises(VideoError, match=r"stopped working on this clip \(signal SIGSEGV\)") as crashed:

@@ -147,6 +147,7 @@ def test_package_methods_run_on_a_private_model(explainer, reference_model, pack
         assert not module._forward_hooks and not module._backward_hooks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "package_class"),
     [
@@ -206,6 +207,7 @@ def test_the_methods_grad_cam_1_5_7_added_equal_the_package_run_on_the_reference
         assert not module._forward_hooks and not module._backward_hooks  # every hook released
 
 
+@pytest.mark.slow
 def test_package_call_does_not_disturb_concurrent_explanations(explainer, package, image, full):
     errors = []
 
@@ -224,6 +226,7 @@ def test_package_call_does_not_disturb_concurrent_explanations(explainer, packag
     assert errors == []
 
 
+@pytest.mark.slow
 def test_road_score_equals_the_package_metric_and_flips_with_the_map(package, reference_model, full):
     from pytorch_grad_cam.metrics.road import ROADCombined
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget

@@ -67,6 +67,7 @@ def run(data, checkpoint, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_the_four_outputs_and_the_skipped_file(run):
     scores = pd.read_parquet(run / "scores.parquet")
     assert list(scores.columns[:10]) == ["image", "method", "class", *SCORE_COLUMNS, "seconds"]
@@ -94,6 +95,7 @@ def test_the_four_outputs_and_the_skipped_file(run):
     assert "281/broken.jpg" in report and "&quot;grad-cam&quot;: &quot;1.5.7&quot;" in report
 
 
+@pytest.mark.slow
 def test_grad_cam_rows_equal_explain_with_faithfulness(run, data, checkpoint, tmp_path):
     root, _ = data
     images = [root / "281" / "a.jpg", root / "tabby" / "b.jpg", root / "c.jpg"]
@@ -108,6 +110,7 @@ def test_grad_cam_rows_equal_explain_with_faithfulness(run, data, checkpoint, tm
         assert row["insertion_auc"] == pytest.approx(record["faithfulness_curves"]["insertion_auc"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_label_target_explains_the_class_its_folder_names(data, checkpoint, tmp_path):
     assert evaluate(data, tmp_path, checkpoint, "--target", "label", "--metrics", "deletion") == 0
     scores = pd.read_parquet(tmp_path / "scores.parquet")
@@ -173,6 +176,7 @@ def _same_rows(a: Path, b: Path) -> None:
     pd.testing.assert_frame_equal(left, right)
 
 
+@pytest.mark.slow
 def test_a_killed_run_goes_on_without_redoing_or_repeating(run, data, checkpoint, tmp_path):
     env = {**os.environ, "RESNET_OFFLINE": "1"}
     process = subprocess.Popen(_command(data, tmp_path, checkpoint), cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
@@ -193,6 +197,7 @@ def test_a_killed_run_goes_on_without_redoing_or_repeating(run, data, checkpoint
     )
 
 
+@pytest.mark.slow
 def test_ray_gives_the_same_rows(run, data, checkpoint, tmp_path):
     """Two actors on a local Ray cluster of 2 CPUs, each running torch on as many threads as the
     local run (torch's thread count moves activations in the last bits, and the curves with them)."""

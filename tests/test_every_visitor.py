@@ -31,6 +31,8 @@ if not (os.path.exists(CHROMIUM) and AXE.exists() and __import__("importlib").ut
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a real server, browser or app process
+
 # Nothing is being computed: no output dimmed while it updates, no progress shown.
 IDLE_JS = """() => !document.querySelector(".pending") && ![...document.querySelectorAll(
   "[data-testid=status-tracker]")].some((el) => !el.classList.contains("hide") && el.offsetParent !== null)"""

@@ -68,6 +68,7 @@ def mutate(data: bytes, other: bytes, kind: str, position: float, value: int, le
     return other[: length + 8] + data[length + 8 :]  # "splice": another format's header
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fmt=st.sampled_from(FORMATS),

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.numpy import save_file
 
-from resnet.core.heads import FEATURES, Head, load_head, save_head
+from resnet.core.heads import FEATURES, Head, HeadCache, fingerprint, load_head, save_head
 from resnet.learn.teaching import MAX_CLASSES, MIN_CLASSES
 
 BACKBONE = "ab" * 32
@@ -123,6 +123,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(classes=json_values)
 def test_any_classes_metadata_is_a_head_or_a_sentence(tmp_path_factory, classes):
@@ -132,3 +133,16 @@ def test_any_classes_metadata_is_a_head_or_a_sentence(tmp_path_factory, classes)
     head = check(path)
     if head is not None:
         assert head.classes == classes
+
+
+def test_the_head_cache_makes_each_head_once_and_keeps_the_last_used():
+    made = []
+    cache = HeadCache(lambda head: made.append(head.classes) or len(made), keep=2)
+    heads = [Head(*good(3), [f"c{i}", "b", "a"], BACKBONE) for i in range(3)]
+    same_as_first = Head(heads[0].weight.copy(), heads[0].bias.copy(), ["c0", "b", "a"], BACKBONE)
+    assert fingerprint(same_as_first) == fingerprint(heads[0]) != fingerprint(heads[1])
+    assert [cache.of(heads[0]), cache.of(same_as_first), cache.of(heads[1])] == [1, 1, 2]
+    assert cache.of(heads[0]) == 1  # used last: kept, so heads[1] is the oldest
+    assert cache.of(heads[2]) == 3  # a third head pushes out heads[1]
+    assert cache.of(heads[0]) == 1 and cache.of(heads[1]) == 4
+    assert len(made) == 4

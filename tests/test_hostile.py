@@ -33,6 +33,8 @@ from ui.tabs.live import LiveTab
 from conftest import ROOT
 from corpus import build_corpus
 
+pytestmark = pytest.mark.slow  # a real server, browser or app process
+
 ANSWER_TIMEOUT_S = 60  # a hang fails the test; the answers themselves take well under a second
 
 

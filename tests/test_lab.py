@@ -33,6 +33,7 @@ def view(tabs, photos):
     return tabs[0].analyze(str(photos[5]), *settings, progress=no_progress).view
 
 
+@pytest.mark.slow
 def test_the_lesion_panel_shows_the_engines_numbers_and_reports_them(tabs, view, explainer):
     _, lab = tabs
     panel = lab.lesion_panel(view, "en", progress=no_progress)
@@ -65,9 +66,12 @@ def test_the_flow_panel_compares_the_gradient_with_and_without_shortcuts(tabs, v
     assert list(rows["block"][:2]) == ["stem", "layer1.0"] and set(rows["network"]) == {"relu(F(x) + x)", "relu(F(x))"}
     assert f"×{expected[0] / expected[-1]:.2g}" in panel.flow_text
     report = json.loads(Path(panel.report).read_text())["residual_lab"]
-    assert report["gradients"]["norms_plain"] == pytest.approx(plain) and "lesions" not in report or report["lesions"]
+    assert (
+        report["gradients"]["grad_norms_plain"] == pytest.approx(plain) and "lesions" not in report or report["lesions"]
+    )
 
 
+@pytest.mark.slow
 def test_the_shipped_race_and_a_live_race(tabs):
     _, lab = tabs
     shipped = shipped_race()

@@ -33,6 +33,7 @@ def experiment(explainer, photo):
     return lesions(explainer, photo.input)
 
 
+@pytest.mark.slow
 def test_each_lesion_equals_torchvision_with_that_block_replaced(experiment, reference_model, photo):
     x = photo.input
     assert experiment.blocks[0] == "layer1.0" and experiment.blocks[-1] == "layer4.2" and len(experiment.blocks) == 16
@@ -83,6 +84,7 @@ def test_gradient_flow_with_and_without_shortcuts(explainer, reference_model, ph
     assert explainer.model.fc.weight.grad is None
 
 
+@pytest.mark.slow
 def test_cli_lesion_and_gradients_contract(tmp_path, checkpoint, photos, reference_model):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "resnet", "explain", str(photos[3]), "--out", str(out)]

@@ -11,6 +11,7 @@ from resnet import load_image
 from resnet.cams.occlusion import occlusion_forwards, occlusion_map
 
 
+@pytest.mark.slow
 def test_occlusion_map_equals_captum(explainer, reference_model, photos):
     full = explainer.explain(load_image(photos[5]))
     ours = occlusion_map(explainer, full.input, full.cam_class, patch=56, stride=28, batch_size=7)

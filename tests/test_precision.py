@@ -70,6 +70,7 @@ def test_close_classes_may_swap_but_separated_ones_may_not():
         assert_ranks_kept(reference, Got([5.0, 4.99, 3.0, 2.0, -2.0, 0.0, 0.5]), margin=0.1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
 def test_autocast_stays_within_tolerance_of_fp32(weights, explainer, images, precision):
     assert explainer.precision == "fp32"  # the CPU default

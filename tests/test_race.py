@@ -51,6 +51,7 @@ def test_training_reports_errors_it_can_recompute():
     assert [p.train_error for p in again] == [p.train_error for p in points]  # seeded: the same race
 
 
+@pytest.mark.slow
 def test_the_race_command_writes_its_table_and_figure(tmp_path):
     out = tmp_path / "race"
     command = [sys.executable, "-m", "resnet", "race", "--depths", "8,14", "--epochs", "2", "--out", str(out)]

@@ -71,3 +71,35 @@ def test_chart_data_follows_the_engine(explainer, full):
     assert summary.weakest.ratio == min(b.ratio for b in full.blocks)
     assert summary.opposing == [b.name for b in full.blocks if b.cosine < 0]
     assert road_relies(0.2) and not road_relies(0.0) and not road_relies(-0.3)
+
+
+def test_report_equals_a_recomputation_on_torchvisions_model(explainer, weights, reference_model, full):
+    """Top-5, logit and its channel split from torchvision's own ResNet50 (not from the builder's
+    helpers): logit[c] = sum_k fc.weight[c, k] * mean(layer4_k) + fc.bias[c]."""
+    import torch
+
+    c = full.cam_class
+    parts_of_model = torch.nn.Sequential(*list(reference_model.children())[:-2])  # up to layer4
+    with torch.no_grad():
+        x = torch.from_numpy(full.input)[None]
+        pooled = parts_of_model(x).mean(dim=(2, 3))[0]  # (2048,)
+        logits = reference_model(x)[0]
+    probabilities = torch.softmax(logits, dim=0)
+    contributions = reference_model.fc.weight[c].detach() * pooled  # (2048,)
+    up = torch.argsort(contributions, descending=True)[:TOP_CHANNELS]
+    down = torch.argsort(contributions)[:TOP_CHANNELS]
+    report = build_report(weights, full, cam_class=c, logit_parts=None)
+    assert [p["index"] for p in report["top5"]] == torch.topk(probabilities, 5).indices.tolist()
+    assert [p["probability"] for p in report["top5"]] == pytest.approx(
+        torch.topk(probabilities, 5).values.tolist(), abs=1e-5
+    )
+    decomposition = build_report(weights, full, cam_class=c, logit_parts=explainer.logit_parts(full, c))[
+        "logit_decomposition"
+    ]
+    assert decomposition["logit"] == pytest.approx(float(logits[c]), abs=1e-4)
+    assert decomposition["bias"] == pytest.approx(float(reference_model.fc.bias[c]), abs=1e-6)
+    assert [ch["channel"] for ch in decomposition["channels_up"]] == [int(k) for k in up if contributions[k] > 0]
+    assert [ch["channel"] for ch in decomposition["channels_down"]] == [int(k) for k in down if contributions[k] < 0]
+    assert [ch["contribution"] for ch in decomposition["channels_up"]] == pytest.approx(
+        [float(contributions[k]) for k in up if contributions[k] > 0], abs=1e-5
+    )

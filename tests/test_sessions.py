@@ -22,6 +22,7 @@ def kept_view(demo, page: PageSession):
     return next(value for value in state.values() if hasattr(value, "explanation"))
 
 
+@pytest.mark.slow
 def test_a_closed_page_gives_its_session_back_and_others_keep_theirs(served, explainer, photos, fast_heartbeat):
     demo, url = served
     page, other = PageSession(url), PageSession(url)

@@ -35,6 +35,7 @@ def package_cam(model, x, cls, layer) -> np.ndarray:
         return cam(input_tensor=x, targets=[ClassifierOutputTarget(cls)])[0]
 
 
+@pytest.mark.slow
 def test_the_head_equals_torchvision_with_fc_replaced(explainer, reference_model, head, photos):
     taught = Explainer(with_head(explainer.weights, head))
     reference = reference_with_head(reference_model, head)
@@ -67,6 +68,7 @@ def random_crops(image, count: int, seed: int) -> list:
         return [crop(image) for _ in range(count)]
 
 
+@pytest.mark.slow
 def test_a_head_taught_on_crops_of_photos_classifies_new_crops(explainer, photos):
     names = ["first", "second", "third"]
     images = [load_image(p) for p in photos[:3]]
@@ -118,6 +120,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_cli_teaches_and_explains_with_the_taught_classes(tmp_path, checkpoint, reference_model, photos):
     data = tmp_path / "data"
     for name, photo in zip(["cats", "coffee", "rockets"], photos[:3], strict=True):

@@ -26,6 +26,7 @@ def tab(explainer, tmp_path_factory):
     return TeachTab(explainer, ScratchFiles(tmp_path_factory.mktemp("teach")))
 
 
+@pytest.mark.slow
 def test_example_classes_train_download_upload_and_try(tab, explainer, photos):
     added = tab.example_classes(EN, progress=quiet)
     names = [p.stem for p in EXAMPLES[:3]]

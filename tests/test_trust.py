@@ -88,6 +88,7 @@ def test_a_class_blind_method_survives_randomizing_the_classifier(explainer, ful
     assert result.spearman[0] == pytest.approx(1.0, abs=1e-6) and "fc" in result.survived
 
 
+@pytest.mark.slow
 def test_curves_equal_a_direct_loop_over_masked_images(explainer, reference_model, full):
     curves = faithfulness_curves(explainer, full.input, full.cam, full.cam_class)
     order = np.argsort(-full.cam.ravel(), kind="stable")
@@ -112,6 +113,7 @@ def test_curves_equal_a_direct_loop_over_masked_images(explainer, reference_mode
     assert curves.deletion_auc < curves.insertion_auc  # the map points at what the model uses
 
 
+@pytest.mark.slow
 def test_method_agreement_compares_and_scores_each_method(explainer, full):
     agreement = method_agreement(
         Heatmaps(explainer), full.input, full.cam_class, methods=("Grad-CAM", "HiResCAM", "Eigen-CAM")
@@ -134,6 +136,7 @@ def test_method_agreement_compares_and_scores_each_method(explainer, full):
     assert [s.method for s in agreement.ranked()] == sorted(gaps, key=gaps.get, reverse=True)
 
 
+@pytest.mark.slow
 def test_cli_sanity_and_faithfulness_flags(tmp_path, checkpoint, photos):
     def run(out, *flags):
         done = subprocess.run(

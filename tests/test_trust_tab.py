@@ -55,6 +55,7 @@ def test_a_class_blind_method_fails_the_sanity_check(tabs, view):
     assert panel.sanity_text.startswith("**Fails.**") and "fc" in panel.sanity_text
 
 
+@pytest.mark.slow
 def test_curves_panel_plots_both_curves_and_gives_their_areas(tabs, view):
     _, trust = tabs
     panel = trust.curves(view, EN, progress=NoProgress())
@@ -103,6 +104,7 @@ def test_nothing_to_check_without_an_image(tabs):
     assert trust.diagnose(None, EN).raw_grid is None
 
 
+@pytest.mark.slow
 def test_ranking_the_methods_over_photos_gives_evaluates_summary(tabs, explainer, photos, tmp_path):
     """Two photos and an unreadable file: every quick method and the random floor, summarised; the
     Grad-CAM means equal the Trust tab's own curves of each photo, averaged."""

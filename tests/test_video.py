@@ -155,6 +155,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_video_cli_contract(tmp_path, clip, checkpoint, explainer):
     other = write_clip(tmp_path / "turn.mov", rotation=-90, seconds=0.5, fps=10)
     bad = tmp_path / "broken.mp4"
@@ -227,6 +228,7 @@ def test_the_timeline_shows_every_frames_top1_first():
     assert timeline_classes(probabilities, 5) == [0, 1, 6, 2, 3]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not render.has_cjk_font(), reason="Chinese captions need a CJK font (fonts-wqy-zenhei)")
 def test_video_cli_speaks_the_chosen_language_as_the_video_tab_does(tmp_path, clip, checkpoint, explainer):
     """``--lang zh-CN``: each overlay frame is the Video tab's Chinese frame (its legend words and

@@ -71,6 +71,7 @@ def mutate(data: bytes, other: bytes, kind: str, position: float, value: int, le
     return other[: length * 4] + data[length * 4 :]  # "header": another container's first bytes
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     suffix=st.sampled_from(list(CONTAINERS)),

@@ -21,6 +21,8 @@ from resnet.video.frames import VideoReader
 from ui.files import ScratchFiles
 from ui.tabs.video import VideoTab
 
+pytestmark = pytest.mark.slow  # a real server, browser or app process
+
 
 def no_progress(*args, **kwargs):
     pass

@@ -116,6 +116,7 @@ def analysed(explainer, files, photos):
     return panel.analyze(str(photos[1]), *settings, progress=no_progress).view
 
 
+@pytest.mark.slow
 def test_the_occlusion_panel_shows_the_engines_map_and_its_cost(explainer, photos):
     from resnet.cams.occlusion import occlusion_map
     from resnet.present import render

@@ -91,6 +91,7 @@ def test_switching_class_and_method_stay_with_the_taught_classes(tabs, analysis,
     assert len(stages.stage_panel(switched.view, "jet", 0.5, EN).stage_gallery) == 4
 
 
+@pytest.mark.slow
 def test_the_trust_learn_and_what_if_tabs_follow_the_taught_classes(tabs, analysis, head):
     _, trust, learn, what_if = tabs
     view = analysis.view

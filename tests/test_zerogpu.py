@@ -27,6 +27,8 @@ from resnet.core.heads import backbone_sha256
 from resnet.learn.teaching import teach_features
 from ui.page import build_demo, launch
 
+pytestmark = pytest.mark.slow  # a real server, browser or app process
+
 WRAPPED = {"first_answer", "retarget", "stage_panel", "live", "explain", "predict", "sanity", "curves", "agreement"}
 WRAPPED |= {
     "negative_map",

@@ -31,6 +31,8 @@ from test_zerogpu import WRAPPED
 
 from resnet import load_image
 
+pytestmark = pytest.mark.slow  # a real server, browser or app process
+
 SPACE = Path(__file__).resolve().parent / "zerogpu_space.py"
 ROOT = SPACE.parent.parent
 NOT_A_VISITORS_MESSAGE = ("disk-offloaded", "CUDA", "Traceback", "Error:", "object has no attribute")

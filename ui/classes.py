@@ -8,14 +8,11 @@ taught head's classes keep the names the visitor gave them.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from resnet import Explainer, Explanation
 from resnet.cams.methods import Heatmaps
-from resnet.core.heads import Head, backbone_sha256, with_head
+from resnet.core.heads import Head, HeadCache, backbone_sha256, with_head
 from resnet.present.render import has_cjk_font
 from ui.locales import imagenet_names
 from ui.text import language_of
@@ -69,36 +66,16 @@ class Classifiers:
         """``heatmaps``: the shared model's (made if not given)."""
         heatmaps = heatmaps or Heatmaps(explainer)
         self.shared = Classifier(explainer, heatmaps, explainer.weights.categories, None)
-        self.keep = keep
-        self._heads: OrderedDict[str, Classifier] = OrderedDict()
-        self._lock = threading.Lock()
+        self._heads = HeadCache(self._classifier, keep)
         # Hashed now, while the weights are within reach (on a ZeroGPU Space they are not, outside
         # GPU calls, once the app has launched): every head is checked against it.
         self.backbone = backbone_sha256(explainer.model)
 
     def of(self, head: Head | None) -> Classifier:
         """The shared classifier, or the one of ``head`` (built on first use, the last few kept)."""
-        if head is None:
-            return self.shared
-        key = _fingerprint(head)
-        with self._lock:
-            found = self._heads.get(key)
-            if found is not None:
-                self._heads.move_to_end(key)
-                return found
+        return self.shared if head is None else self._heads.of(head)
+
+    def _classifier(self, head: Head) -> Classifier:
         shared = self.shared.explainer
         explainer = Explainer(with_head(shared.weights, head, self.backbone), shared.precision)
-        classifier = Classifier(explainer, Heatmaps(explainer), list(head.classes), head)
-        with self._lock:
-            self._heads[key] = classifier
-            while len(self._heads) > self.keep:
-                self._heads.popitem(last=False)
-        return classifier
-
-
-def _fingerprint(head: Head) -> str:
-    digest = hashlib.sha256(head.weight.tobytes())
-    digest.update(head.bias.tobytes())
-    digest.update("\0".join(head.classes).encode())
-    digest.update(head.backbone_sha256.encode())
-    return digest.hexdigest()
+        return Classifier(explainer, Heatmaps(explainer), list(head.classes), head)

@@ -26,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from resnet.cams.methods import DEFAULT_METHOD, METHODS, Heatmaps, method_named
-from resnet.cams.trust import CURVE_BASELINE, CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
+from resnet.cams.trust import CURVE_STEPS, SANITY_LAYERS, faithfulness_curves, sanity_check
 from resnet.cli.flags import add_model_flags, load_model
 from resnet.core.explainer import Explainer
 from resnet.core.explanation import Explanation, find_class, upsample_cams
@@ -36,7 +36,7 @@ from resnet.core.preprocess import load_image
 from resnet.core.weights import LoadedWeights
 from resnet.learn.lesions import gradient_along_depth, lesioned_logits
 from resnet.present import render
-from resnet.present.report import build_report
+from resnet.present.report import build_report, faithfulness_section, sanity_section
 
 
 def add_parser(commands) -> None:
@@ -183,26 +183,21 @@ def write_image_files(
     for filename, picture in pictures.items():
         picture.save(out / filename)
     np.savez(out / f"{stem}.npz", **arrays)
-    record = {"image": str(image)}
-    record.update(
-        build_report(
-            weights, explanation, cam_class=explanation.cam_class, method=options.method, contrast=options.contrast
-        )
-    )
+    sections = {}
     if options.sanity:
-        record["sanity"] = {
-            "layers": list(SANITY_LAYERS),
-            "spearman": [float(v) for v in arrays["sanity_spearman"]],
-        }
+        sections["sanity"] = sanity_section(arrays["sanity_spearman"])
     if options.faithfulness:
-        record["faithfulness_curves"] = {
-            "steps": len(arrays["deletion_curve"]) - 1,
-            "baseline": CURVE_BASELINE,
-            "deletion_curve": [float(v) for v in arrays["deletion_curve"]],
-            "insertion_curve": [float(v) for v in arrays["insertion_curve"]],
-            "deletion_auc": float(arrays["deletion_auc"]),
-            "insertion_auc": float(arrays["insertion_auc"]),
-        }
+        curves = (arrays[k] for k in ("deletion_curve", "insertion_curve", "deletion_auc", "insertion_auc"))
+        sections["faithfulness_curves"] = faithfulness_section(*curves)
+    report = build_report(
+        weights,
+        explanation,
+        cam_class=explanation.cam_class,
+        method=options.method,
+        contrast=options.contrast,
+        sections=sections,
+    )
+    record = {"image": str(image), **report}
     record["options"] = options.as_dict()
     record["files"] = [*pictures, f"{stem}.npz"]
     (out / f"{stem}.json").write_text(json.dumps(record, indent=2))  # written last: marks the image done

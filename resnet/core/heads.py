@@ -2,7 +2,8 @@
 
 A head file (safetensors) holds ``weight`` (K, 2048) and ``bias`` (K,) float32, and as metadata
 the class names and the sha256 of the backbone it was taught on (``backbone_sha256``), so a
-head is never used on another backbone. Teaching one is ``resnet.learn.teaching``.
+head is never used on another backbone. ``HeadCache`` keeps what is made of the heads in use.
+Teaching one is ``resnet.learn.teaching``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 import torch
@@ -22,6 +27,7 @@ from resnet.core.weights import LoadedWeights
 
 FEATURES = 2048  # pooled layer4 channels of ResNet50
 MIN_CLASSES, MAX_CLASSES = 2, 10  # a head's classes
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -149,3 +155,36 @@ def _checked_head(weight: np.ndarray, bias: np.ndarray, classes, backbone) -> tu
     if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
         raise ValueError("The head's weights include infinities or NaN (not-a-number). Teach the head again.")
     return weight, bias, list(classes), backbone
+
+
+class HeadCache(Generic[T]):
+    """What ``build`` makes of a taught head, made once per head and kept for the last ``keep``
+    heads used (each may hold a model copy); thread-safe. Heads are told apart by their
+    contents, and every head is checked against ``backbone`` (a ``backbone_sha256``) by ``build``."""
+
+    def __init__(self, build: Callable[[Head], T], keep: int = 4):
+        self.build, self.keep = build, keep
+        self._made: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, head: Head) -> T:
+        key = fingerprint(head)
+        with self._lock:
+            if key in self._made:
+                self._made.move_to_end(key)
+                return self._made[key]
+        made = self.build(head)  # outside the lock: a model copy takes a while
+        with self._lock:
+            self._made[key] = made
+            while len(self._made) > self.keep:
+                self._made.popitem(last=False)
+        return made
+
+
+def fingerprint(head: Head) -> str:
+    """sha256 of a head's weights, bias, class names and backbone: equal heads, equal prints."""
+    digest = hashlib.sha256(head.weight.tobytes())
+    digest.update(head.bias.tobytes())
+    digest.update("\0".join(head.classes).encode())
+    digest.update(head.backbone_sha256.encode())
+    return digest.hexdigest()

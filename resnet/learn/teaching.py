@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 from PIL import Image, ImageOps
+from torchvision import transforms as T
 
 from resnet.core.explainer import Explainer
 from resnet.core.heads import FEATURES, MAX_CLASSES, MIN_CLASSES, Head, backbone_sha256, predict
@@ -142,3 +143,12 @@ def teach_features(features: dict[str, np.ndarray], backbone: str) -> Taught:
     head = fit_head(x, y, classes, backbone)
     train_accuracy = float((predict(head, x[original]) == y[original]).mean())
     return Taught(head, counts, train_accuracy, held_out_accuracy, held)
+
+
+def seeded_crops(photos: list[Image.Image], count: int, seed: int = 0) -> list[list[Image.Image]]:
+    """``count`` random crops (35-100% of the area, 320×320) of each photo, the same on every
+    call: a class from one photo, to try teaching without collecting any."""
+    crop = T.RandomResizedCrop(size=(320, 320), scale=(0.35, 1.0))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return [[crop(photo) for _ in range(count)] for photo in photos]

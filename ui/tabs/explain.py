@@ -394,7 +394,6 @@ class ExplainTab:
             contrast=view.contrast,
             logit_parts=parts or explainer.logit_parts(view.explanation, view.cam_class),
             road=view.road,
+            sections={"residual_lab": view.lab} if view.lab else None,
         )
-        if view.lab:
-            report["residual_lab"] = view.lab
         return self.files.json(classifier.localise_report(report, language))

@@ -21,6 +21,7 @@ import pandas as pd
 from resnet.core.network import block_names
 from resnet.learn.lesions import gradient_along_depth, lesion_forwards, lesions
 from resnet.learn.race import race
+from resnet.present.report import gradient_section, lesion_section
 from ui.classes import Classifiers
 from ui.files import ASSETS
 from ui.text import duration, legend_html, say, text
@@ -131,7 +132,7 @@ class LabTab:
         classifier = self.classifiers.of(view.head)
         found = lesions(classifier.explainer, view.explanation.input)
         c = view.cam_class
-        record = lesion_record(found, c, self.names)  # what the report keeps; the charts show the same numbers
+        record = lesion_section(found, c, self.names)  # what the report keeps; the charts show the same numbers
         residual = np.array(record["probability_residual_removed"])
         shortcut = np.array(record["probability_shortcut_removed"])
         rows = pd.DataFrame(
@@ -191,15 +192,7 @@ class LabTab:
         )
         ratio = lambda pairs: pairs[0][1] / max(pairs[-1][1], 1e-30)  # noqa: E731 (stem over the last block)
         summary = say(language, "flow_done", residual=ratio(with_shortcuts), plain=ratio(plain))
-        lab = {
-            **(view.lab or {}),
-            "gradients": {
-                "names": [n for n, _ in with_shortcuts],
-                "norms": [v for _, v in with_shortcuts],
-                "norms_plain": [v for _, v in plain],
-            },
-        }
-        view = replace(view, lab=lab)
+        view = replace(view, lab={**(view.lab or {}), "gradients": gradient_section(with_shortcuts, plain)})
         name = classifier.names(language)[c]
         plot = gr.update(
             value=rows, x_title=say(language, "gradient_x"), y_title=say(language, "gradient_y", name=name)
@@ -256,17 +249,3 @@ def race_summary(table: pd.DataFrame, language: str | None = None) -> str:
     last = table.sort_values("epoch").groupby("model")["train_error"].last()
     errors = ", ".join(f"{model} {error:.1%}" for model, error in last.items())
     return say(language, "race_summary", errors=errors)
-
-
-def lesion_record(found, cam_class: int, names: list[str]) -> dict:
-    """The lesions' numbers for the JSON report: the class's probability under each lesion."""
-    ks, mean, spread = found.random_curve(cam_class)
-    return {
-        "blocks": names,
-        "probability_intact": float(found.probabilities(found.intact[None], cam_class)[0]),
-        "probability_residual_removed": [float(p) for p in found.probabilities(found.residual_removed, cam_class)],
-        "probability_shortcut_removed": [float(p) for p in found.probabilities(found.shortcut_removed, cam_class)],
-        "random_removed": [int(k) for k in ks],
-        "random_mean": [float(v) for v in mean],
-        "random_std": [float(v) for v in spread],
-    }

@@ -11,12 +11,10 @@ from dataclasses import dataclass
 
 import gradio as gr
 import numpy as np
-import torch
-import torchvision.transforms as T
 
 from resnet import Explainer
 from resnet.core.heads import Head, load_head, save_head, with_head
-from resnet.learn.teaching import MAX_CLASSES, pooled_features, teach_features
+from resnet.learn.teaching import MAX_CLASSES, pooled_features, seeded_crops, teach_features
 from resnet.present import render
 from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles, read_upload, untrusted_image
@@ -141,16 +139,10 @@ class TeachTab:
     def example_classes(self, language, progress=gr.Progress()) -> TeachClasses:  # noqa: B008
         """Three classes from random crops of three example photos: a quick way to see it work."""
         progress(0, desc=say(language, "teach_extracting"))
-        crop = T.RandomResizedCrop(size=(320, 320), scale=(0.35, 1.0))
+        photos = [read_upload(str(path), language) for path in EXAMPLES[:3]]
         state = Examples({})
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            for path in EXAMPLES[:3]:
-                image = read_upload(str(path), language)
-                state = state.add(
-                    path.stem,
-                    pooled_features(self.explainer, [crop(image) for _ in range(EXAMPLE_CROPS)], mirrored=True),
-                )
+        for path, crops in zip(EXAMPLES[:3], seeded_crops(photos, EXAMPLE_CROPS), strict=True):
+            state = state.add(path.stem, pooled_features(self.explainer, crops, mirrored=True))
         return TeachClasses(state, self.class_table(state, language))
 
     def clear(self, language) -> TeachClasses:
