@@ -18,9 +18,9 @@ from resnet.learn.teaching import pooled_features, teach_features
 from resnet.present import render
 from resnet.present.charts import TOP_CHANNELS
 from ui.files import ScratchFiles
+from ui.panel import Analysis, ExplainPanel
 from ui.panel_texts import method_choices
 from ui.records import output_names
-from ui.tabs.explain import Analysis, ExplainTab
 from ui.tabs.features import FeaturesTab
 from ui.tabs.learn import LearnTab
 from ui.tabs.live import LiveTab
@@ -43,7 +43,7 @@ def files(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tab(explainer, files):
-    return ExplainTab(explainer, files)
+    return ExplainPanel(explainer, files)
 
 
 @pytest.fixture(scope="module")

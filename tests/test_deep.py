@@ -12,7 +12,8 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from resnet import load_image
 from resnet.cams.methods import METHODS, Heatmaps, method_named
-from resnet.core.explanation import CAM_STAGES, find_class, upsample_cams
+from resnet.core.explanation import find_class, upsample_cams
+from resnet.core.network import STAGE_NAMES
 
 TABBY, GOLDFISH = 281, 1
 
@@ -48,8 +49,8 @@ def test_full_explanation_keeps_the_fast_results(explainer, image, full):
 
 
 def test_stage_cams_equal_the_package_run_per_layer(reference_model, full):
-    assert tuple(full.stage_cams) == CAM_STAGES
-    for name in CAM_STAGES:
+    assert tuple(full.stage_cams) == STAGE_NAMES
+    for name in STAGE_NAMES:
         expected = reference_cam(
             reference_model, model_x(full), getattr(reference_model, name), ClassifierOutputTarget(full.cam_class)
         )
@@ -78,7 +79,7 @@ def test_contrast_cam_equals_package_with_difference_target(explainer, reference
     )
     np.testing.assert_allclose(explainer.layer4_cam(full, a, contrast=b), expected, atol=1e-5)
     stages = upsample_cams(explainer.stage_grids(full, a, contrast=b))
-    for name in CAM_STAGES:
+    for name in STAGE_NAMES:
         expected = reference_cam(
             reference_model, model_x(full), getattr(reference_model, name), lambda out: out[..., a] - out[..., b]
         )
@@ -93,7 +94,7 @@ def test_block_statistics_equal_a_recomputation_with_hooks(reference_model, full
     captured = {}
     handles = []
     blocks = [
-        (f"{stage}.{i}", block) for stage in CAM_STAGES for i, block in enumerate(getattr(reference_model, stage))
+        (f"{stage}.{i}", block) for stage in STAGE_NAMES for i, block in enumerate(getattr(reference_model, stage))
     ]
     for name, block in blocks:
         handles.append(

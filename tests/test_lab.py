@@ -12,7 +12,7 @@ import pytest
 from resnet.learn.lesions import gradient_along_depth, lesions
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
-from ui.tabs.explain import ExplainTab
+from ui.panel import ExplainPanel
 from ui.tabs.lab import LabTab, shipped_race
 
 
@@ -23,7 +23,7 @@ def no_progress(*args, **kwargs):
 @pytest.fixture(scope="module")
 def tabs(explainer, tmp_path_factory):
     classifiers = Classifiers(explainer)
-    explain = ExplainTab(explainer, ScratchFiles(tmp_path_factory.mktemp("lab")), 0.1, classifiers)
+    explain = ExplainPanel(explainer, ScratchFiles(tmp_path_factory.mktemp("lab")), 0.1, classifiers)
     return explain, LabTab(explain, 0.1, live_seconds=0.01)
 
 

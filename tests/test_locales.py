@@ -16,8 +16,8 @@ from resnet.present import render
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
 from ui.locales import CLASS_NAME_FILES, imagenet_names
+from ui.panel import ExplainPanel
 from ui.panel_texts import weights_words
-from ui.tabs.explain import ExplainTab
 from ui.text import EN, ZH
 
 from conftest import ROOT
@@ -42,7 +42,7 @@ def test_the_chinese_table_names_all_1000_classes_once_each(weights):
 
 @pytest.fixture(scope="module")
 def panel(explainer, tmp_path_factory):
-    return ExplainTab(explainer, ScratchFiles(tmp_path_factory.mktemp("locales")), 0.1, Classifiers(explainer))
+    return ExplainPanel(explainer, ScratchFiles(tmp_path_factory.mktemp("locales")), 0.1, Classifiers(explainer))
 
 
 @needs_cjk_font

@@ -9,7 +9,7 @@ from PIL import Image
 from resnet.cams.trust import SANITY_LAYERS
 from resnet.present import render
 from ui.files import ScratchFiles
-from ui.tabs.explain import ExplainTab
+from ui.panel import ExplainPanel
 from ui.tabs.trust import TrustTab
 from ui.view import View
 
@@ -24,7 +24,7 @@ class NoProgress:
 @pytest.fixture(scope="module")
 def tabs(explainer, tmp_path_factory):
     files = ScratchFiles(tmp_path_factory.mktemp("trust"))
-    explain = ExplainTab(explainer, files)
+    explain = ExplainPanel(explainer, files)
     return explain, TrustTab(explainer, explain.heatmaps, files)
 
 

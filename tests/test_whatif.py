@@ -14,7 +14,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from resnet import load_image
 from resnet.cams.whatif import BLUR_RADIUS, fill, painted_mask, what_if
 from ui.files import ScratchFiles
-from ui.tabs.explain import ExplainTab
+from ui.panel import ExplainPanel
 from ui.tabs.whatif import CANVAS, WhatIfTab
 
 
@@ -110,7 +110,7 @@ def test_the_tab_compares_before_and_after(explainer, photos):
 
 def analysed(explainer, files, photos):
     """The view of an analysed example photo, as the Explain panel leaves it."""
-    panel = ExplainTab(explainer, files, 0.1)
+    panel = ExplainPanel(explainer, files, 0.1)
     no_progress = lambda *a, **k: None  # noqa: E731
     settings = ("Grad-CAM", "jet", 0.5, 8, "per channel", "layer4.2", None, False, "en")
     return panel.analyze(str(photos[1]), *settings, progress=no_progress).view

@@ -16,7 +16,7 @@ from resnet import load_image
 from resnet.core.heads import Head, backbone_sha256
 from ui.classes import Classifiers
 from ui.files import ScratchFiles
-from ui.tabs.explain import ExplainTab
+from ui.panel import ExplainPanel
 from ui.tabs.learn import LearnTab
 from ui.tabs.stages import StagesTab
 from ui.tabs.trust import TrustTab
@@ -45,7 +45,7 @@ def head(explainer) -> Head:
 def tabs(explainer, tmp_path_factory):
     files = ScratchFiles(tmp_path_factory.mktemp("yours"))
     classifiers = Classifiers(explainer)
-    explain = ExplainTab(explainer, files, 0.1, classifiers)
+    explain = ExplainPanel(explainer, files, 0.1, classifiers)
     trust = TrustTab(explainer, explain.heatmaps, files, 0.1, classifiers)
     return explain, trust, LearnTab(explainer, files, classifiers), WhatIfTab(explainer, files, classifiers)
 

@@ -2,7 +2,7 @@
 
 A head's classifier shares the backbone with the shared model (no copy; see
 ``resnet.core.heads.with_head``) and is built once per head, not once per event or live frame.
-ImageNet's classes are named in the page's language (``ui/locales/imagenet_zh_CN.txt``); a
+ImageNet's classes are named in the page's language (``ui/locales/imagenet_zh_CN.tsv``); a
 taught head's classes keep the names the visitor gave them.
 """
 

@@ -18,11 +18,11 @@ from ui.accessibility import CSS as ACCESSIBILITY_CSS
 from ui.api import Api
 from ui.classes import Classifiers
 from ui.files import ASSETS, CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, ScratchFiles
+from ui.panel import ExplainPanel
 from ui.records import named_components
 from ui.sessions import forget_closed_pages
 from ui.shared import Shared
 from ui.tabs.blocks import BlocksTab
-from ui.tabs.explain import ExplainTab
 from ui.tabs.features import FeaturesTab
 from ui.tabs.lab import LabTab
 from ui.tabs.learn import LearnTab
@@ -59,7 +59,7 @@ class Tabs:
     def __init__(self, explainer: Explainer, forward_seconds: float, max_batch: int, files: ScratchFiles):
         batcher = BatchingExplainer(explainer, max_batch) if max_batch > 1 else None
         classifiers = Classifiers(explainer)  # ImageNet's classes, and each visitor's taught head
-        self.explain = ExplainTab(explainer, files, forward_seconds, classifiers)
+        self.explain = ExplainPanel(explainer, files, forward_seconds, classifiers)
         self.api = Api(explainer, files, batcher)
         self.features = FeaturesTab(explainer, files)
         self.stages = StagesTab(classifiers, files)

@@ -26,7 +26,7 @@ class View:
     cam_class: int
     contrast: int | None
     method: str
-    stage_grids: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (h, w) Grad-CAMs for cam_class/contrast
+    stage_grids: dict[str, np.ndarray] | None = None  # STAGE_NAMES -> (h, w) Grad-CAMs for cam_class/contrast
     road: float | None = None  # faithfulness of `cam`, once asked for
     head: Head | None = None  # the visitor's taught head whose classes are explained (None: ImageNet's)
     lab: dict | None = None  # the residual lab's numbers for cam_class, once run (JSON-ready, a few KB)

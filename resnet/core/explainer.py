@@ -31,7 +31,7 @@ from PIL import Image
 from resnet.core import network
 from resnet.core.explanation import (
     _EPS,
-    CAM_STAGES,
+    STAGE_NAMES,
     STAGES,
     TOP_K,
     BlockStats,
@@ -300,14 +300,14 @@ class Explainer:
 
     def _stage_grids(self, stages: dict[str, torch.Tensor], score: torch.Tensor) -> list[dict[str, np.ndarray]]:
         """Grad-CAM grids at every stage, for every image, from one backward pass of ``score``."""
-        acts = [stages[name] for name in CAM_STAGES]
+        acts = [stages[name] for name in STAGE_NAMES]
         # Under fp16 autocast the gradients flow back in fp16, where ~13% of layer4's (about
         # fc.weight / 49) are subnormal and lose digits: the score is scaled up first and the
         # gradients scaled back in fp32, as mixed-precision training's loss scaling does.
         scale = FP16_GRAD_SCALE if self.precision == "fp16" else 1.0
         grads = torch.autograd.grad(score * scale, acts)
         grids = [{} for _ in range(acts[0].shape[0])]
-        for name, act, grad in zip(CAM_STAGES, acts, grads, strict=True):
+        for name, act, grad in zip(STAGE_NAMES, acts, grads, strict=True):
             alphas = grad.float().mean(dim=(2, 3)) / scale  # (B, C) spatial mean of the gradient
             for i, grid in enumerate(to_numpy(_cam_grids(act.detach(), alphas))):  # (B, h, w)
                 grids[i][name] = grid

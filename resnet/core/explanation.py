@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as nnf
 from PIL import Image
 
+from resnet.core.network import STAGE_NAMES
 from resnet.core.preprocess import crop_input
 
-STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
-CAM_STAGES = ("layer1", "layer2", "layer3", "layer4")
+STAGES = ("stem", *STAGE_NAMES)  # whose activations an explanation can hold
 TOP_K = 5
 NUM_CLASSES = 1000
 _EPS = 1e-7  # the grad-cam package's normalisation epsilon, kept so results match it
@@ -49,7 +49,7 @@ class Explanation:
     cam_class: int  # the class the CAM explains
     cam_grid: np.ndarray  # (7, 7) float32 in [0, 1], Grad-CAM at layer4 before upsampling
     stages: dict[str, np.ndarray]  # STAGES -> (C, H, W) float32 activations (only layer4 once kept)
-    stage_grids: dict[str, np.ndarray] | None = None  # CAM_STAGES -> (h, w) Grad-CAM before upsampling
+    stage_grids: dict[str, np.ndarray] | None = None  # STAGE_NAMES -> (h, w) Grad-CAM before upsampling
     blocks: list[BlockStats] | None = None  # the 16 bottleneck blocks in network order, if asked for
 
     @property
@@ -64,7 +64,7 @@ class Explanation:
 
     @property
     def stage_cams(self) -> dict[str, np.ndarray] | None:
-        """CAM_STAGES -> (224, 224) Grad-CAMs over the crop, if asked for."""
+        """STAGE_NAMES -> (224, 224) Grad-CAMs over the crop, if asked for."""
         return None if self.stage_grids is None else upsample_cams(self.stage_grids)
 
     @property

@@ -4,7 +4,7 @@ Veit et al. (NeurIPS 2016) showed that residual networks behave like ensembles o
 networks: removing one residual branch (the block then outputs relu(shortcut(x))) barely hurts,
 while removing a shortcut (the block outputs relu(F(x))) cuts every path through that block.
 Each lesion is one row of a batch (``network.walk``'s ``keep``), so a whole experiment is a few
-batched forward passes. ``gradient_flow`` compares the gradient along the depth with and without
+batched forward passes. ``gradient_along_depth`` compares the gradient along the depth with and without
 every shortcut (the same weights: the plain version is a different function of them).
 """
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 import gradio as gr
 
-from resnet.core.explanation import CAM_STAGES, upsample_cams
+from resnet.core.explanation import upsample_cams
+from resnet.core.network import STAGE_NAMES
 from ui.classes import Classifiers
 from ui.files import Gallery, ScratchFiles
 from ui.text import say, text
@@ -35,7 +36,7 @@ def stage_cams(files: ScratchFiles, names: list[str], view: View, cmap, alpha, l
                     overlay_picture(names, view, cams[name], cmap, alpha, language),
                     say(language, "stage_cam", stage=name),
                 )
-                for name in CAM_STAGES
+                for name in STAGE_NAMES
             ]
         )
     )

@@ -29,7 +29,7 @@ from resnet.cams.trust import (
 from resnet.present import render
 from ui.classes import Classifier, Classifiers
 from ui.files import Gallery, ScratchFiles
-from ui.ranking import MethodRanking
+from ui.tabs.trust.ranking import MethodRanking
 from ui.text import duration, say, text
 from ui.view import overlay_picture, require
 

@@ -99,7 +99,7 @@ class Faithfulness:
     report: str
 
 
-class ExplainTab:
+class ExplainPanel:
     """The panel's components and handlers, over one shared, thread-safe Explainer."""
 
     def __init__(
