@@ -54,3 +54,20 @@ def test_grid_tiles_keep_one_pixel_per_activation_or_a_whole_factor():
     enlarged = np.asarray(render.feature_grid(maps, min_tile=56).convert("RGB"))
     assert enlarged.shape == (56, 56 * 2 + 1, 3)
     assert (enlarged[:8, :8] == native[0, 0]).all()  # each activation became an 8×8 block
+
+
+def test_overlay_pixels_equal_a_blend_recomputed_with_matplotlib():
+    """Each pixel: (1 - alpha) × crop + alpha × matplotlib's colour of the CAM value there (not
+    the module's own lookup table); rows stay rows and columns stay columns."""
+    import matplotlib
+
+    rng = np.random.default_rng(0)
+    crop = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    cam = np.zeros((224, 224), np.float32)
+    cam[:50, 150:] = 1.0  # a hot corner, top right
+    cam[100:] = rng.random((124, 224), dtype=np.float32)
+    alpha = 0.4
+    overlay = np.asarray(render.cam_overlay(Image.fromarray(crop), cam, "x", alpha=alpha, cmap="viridis"))[:224]
+    colours = matplotlib.colormaps["viridis"](np.rint(cam * 255).astype(int) / 255)[..., :3] * 255  # (224, 224, 3)
+    expected = (1 - alpha) * crop + alpha * colours
+    assert np.abs(overlay.astype(float) - expected).max() <= 1.5  # PIL rounds the blend
