@@ -97,7 +97,7 @@ def test_report_equals_a_recomputation_on_torchvisions_model(explainer, weights,
         "logit_decomposition"
     ]
     assert decomposition["logit"] == pytest.approx(float(logits[c]), abs=1e-4)
-    assert decomposition["bias"] == pytest.approx(float(reference_model.fc.bias[c]), abs=1e-6)
+    assert decomposition["bias"] == pytest.approx(float(reference_model.fc.bias[c].detach()), abs=1e-6)
     assert [ch["channel"] for ch in decomposition["channels_up"]] == [int(k) for k in up if contributions[k] > 0]
     assert [ch["channel"] for ch in decomposition["channels_down"]] == [int(k) for k in down if contributions[k] < 0]
     assert [ch["contribution"] for ch in decomposition["channels_up"]] == pytest.approx(
