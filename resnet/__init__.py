@@ -18,10 +18,13 @@ _EXPORTS = {  # imported on first use, so a module that needs no torch (``video.
     "LoadedWeights": "core.weights",
     "load_weights": "core.weights",
 }
-__all__ = list(_EXPORTS)
+_MODULES = {"render": "present.render"}  # modules the documentation imports from here
+__all__ = [*_EXPORTS, *_MODULES]
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    if name in _MODULES:
+        return importlib.import_module(f".{_MODULES[name]}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -164,3 +164,35 @@ def test_the_network_is_walked_in_one_place():
 def test_translated_words_live_in_the_locale_files_only():
     code = [p for folder in ("ui", "resnet", "bench") for p in (ROOT / folder).rglob("*.py")] + [ROOT / "app.py"]
     assert [str(p.relative_to(ROOT)) for p in code if CJK.search(p.read_text()) and "locales" not in p.parts] == []
+
+
+def test_every_engine_name_the_docs_use_exists():
+    """``from resnet... import ...`` lines and `resnet.x.y` names in the README and docs/ resolve."""
+    import importlib
+
+    def resolve(dotted: str) -> object:
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                found = importlib.import_module(".".join(parts[:cut]))
+            except ModuleNotFoundError:
+                continue
+            for name in parts[cut:]:
+                found = getattr(found, name)
+            return found
+        raise ModuleNotFoundError(dotted)
+
+    names = set()
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = doc.read_text()
+        for module, imported in re.findall(r"^from (resnet[\w.]*) import ([\w, ]+)$", text, re.M):
+            names |= {f"{module}.{name.strip()}" for name in imported.split(",")}
+        names |= set(re.findall(r"`(resnet(?:\.\w+)+)", text))
+    assert len(names) > 5
+    missing = []
+    for name in sorted(names):
+        try:
+            resolve(name)
+        except (ImportError, AttributeError):
+            missing.append(name)
+    assert missing == []
