@@ -56,7 +56,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="port (default 7860, or $GRADIO_SERVER_PORT)",
     )
     parser.add_argument("--mcp", action="store_true", help="also serve /explain as an MCP tool (needs gradio[mcp])")
+    add_engine_flags(parser)
     return parser.parse_args(argv)
+
+
+def add_engine_flags(parser: argparse.ArgumentParser) -> None:
+    """Where the model runs: here (default), or on replicas in a Ray Serve deployment."""
+    parser.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local (default): the model runs in this process; ray: on Ray Serve replicas shared by every front end",
+    )
+    parser.add_argument("--ray-address", default=None, help="a Ray cluster to join (default: start a local one)")
+    parser.add_argument("--replicas", type=int, default=1, help="replicas to start when the cluster runs none")
+    parser.add_argument("--max-replicas", type=int, default=0, help="autoscale up to this many replicas (0: fixed)")
+    parser.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs per replica (fractions allowed)")
+    parser.add_argument("--replica-gpus", type=float, default=0.0, help="GPUs per replica (fractions allowed)")
+
+
+def ray_engine(args: argparse.Namespace, weights):
+    """The front end's way to the replicas: join the deployment on the cluster, or start it."""
+    from resnet.serve.front import RayEngine, join  # Ray is imported only with --engine ray
+    from resnet.serve.settings import ServeSettings
+
+    settings = ServeSettings(
+        weights=args.weights,
+        device=args.device,
+        precision=args.precision,
+        replicas=args.replicas,
+        max_replicas=args.max_replicas,
+        num_cpus=args.replica_cpus,
+        num_gpus=args.replica_gpus,
+    )
+    return RayEngine(join(settings, args.ray_address), weights)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     # On ZeroGPU only a spaces.GPU call may touch the GPU: no batching thread there.
     max_batch = 1 if ZERO_GPU else MAX_BATCH
-    demo = build_demo(explainer, forward_seconds, on_gpu=on_gpu, max_batch=max_batch)
+    engine = ray_engine(args, weights) if args.engine == "ray" else None
+    demo = build_demo(explainer, forward_seconds, on_gpu=on_gpu, max_batch=max_batch, engine=engine)
     launch(demo, args.host, args.port, mcp_server=args.mcp)
 
 

@@ -26,6 +26,7 @@ MAY_IMPORT = {
     "evaluate": {"core", "cams", "present", "evaluate"},
     "learn": {"core", "cams", "present", "learn"},
     "video": {"core", "cams", "present", "video"},
+    "serve": {"core", "serve"},
     "cli": {"core", "cams", "present", "evaluate", "learn", "video", "cli"},
 }
 

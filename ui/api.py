@@ -11,8 +11,10 @@ from resnet import Explainer
 from resnet.core.batching import BatchingExplainer
 from resnet.present import render
 from resnet.present.report import prediction_record
+from resnet.serve.errors import EngineUnavailable
 from ui.files import ScratchFiles, read_upload
 from ui.records import as_outputs, outputs
+from ui.text import say
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,9 @@ class Api:
     def __init__(self, explainer: Explainer, files: ScratchFiles, batcher: BatchingExplainer | None = None):
         self.explainer = explainer
         self.files = files
-        self.run = batcher or explainer  # .explain(image): batched with concurrent requests when given
+        # .explain(image): batched with concurrent requests when given (BatchingExplainer here, or
+        # the replicas of resnet.serve.front.RayEngine)
+        self.run = batcher or explainer
 
     def build(self) -> None:
         self.prediction = gr.JSON(visible=False)  # /predict's output
@@ -60,7 +64,7 @@ class Api:
             model looked for the top-1 class, and one PNG of the 16 most active feature maps of
             the stem and of each of the four residual stages, left to right.
         """
-        result = self.run.explain(read_upload(image_path, _client_language(request)))
+        result = self._explained(image_path, request)
         caption = render.heatmap_caption(self.explainer.weights.categories, result.cam_class, None)
         overlay = render.cam_overlay(result.crop, result.cam, caption)
         return ApiAnswer(
@@ -78,8 +82,16 @@ class Api:
             explained (top-1) class, and its layer4 Grad-CAM as a 7×7 grid of numbers in [0, 1]
             (rows top to bottom over the 224×224 centre crop the model saw). No files.
         """
-        result = self.run.explain(read_upload(image_path, _client_language(request)), stages=())
+        result = self._explained(image_path, request, stages=())
         return PredictAnswer(prediction_record(self.explainer.weights, result, result.cam_grid))  # (7, 7) in [0, 1]
+
+    def _explained(self, image_path: str | None, request: gr.Request | None, **kwargs):
+        """The upload explained; replicas that cannot answer are told in the client's language."""
+        language = _client_language(request)
+        try:
+            return self.run.explain(read_upload(image_path, language), **kwargs)
+        except EngineUnavailable as err:
+            raise gr.Error(say(language, f"engine_{err.reason}")) from err
 
 
 def _client_language(request: gr.Request | None) -> str | None:

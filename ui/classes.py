@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from resnet import Explainer, Explanation
-from resnet.cams.methods import Heatmaps
+from resnet.cams.methods import DEFAULT_METHOD, Heatmaps, heatmaps_for, method_heatmap, method_named
 from resnet.core.heads import Head, HeadCache, backbone_sha256, with_head
 from resnet.present.render import has_cjk_font
 from ui.locales import imagenet_names
@@ -27,6 +27,25 @@ class Classifier:
     heatmaps: Heatmaps  # the grad-cam package's methods on a private copy of this classifier's model
     categories: list[str]
     head: Head | None  # None: ImageNet's 1000 classes
+    engine: object = None  # the model's replicas (resnet.serve.front.RayEngine), or None: the model runs here
+
+    def run(self, fn, *args, **kwargs):
+        """``fn(explainer, *args, **kwargs)`` (an engine function, or an ``Explainer`` method named
+        through its class) where this classifier's model runs: on the replicas, or here."""
+        if self.engine is not None:
+            return self.engine.call(fn, *args, **kwargs)
+        return fn(self.explainer, *args, **kwargs)
+
+    def explain_steps(self, image, **kwargs):
+        """``Explainer.explain_steps`` where the model runs (batched with other callers on replicas)."""
+        return (self.engine or self.explainer).explain_steps(image, **kwargs)
+
+    def heatmap(self, explanation: Explanation, method: str, cam_class: int, contrast: int | None = None):
+        """``Heatmaps.heatmap``: Grad-CAM here (from the stored activations and the host's
+        ``fc``), the package's methods where the model runs."""
+        if self.engine is None or method_named(method).label == DEFAULT_METHOD:
+            return self.heatmaps.heatmap(explanation, method, cam_class, contrast)
+        return self.engine.call(method_heatmap, explanation, method, cam_class, contrast)
 
     def names(self, language: str | None) -> list[str]:
         """The class names shown on a page in ``language``: ImageNet's in that language, a head's as taught.
@@ -62,10 +81,12 @@ class Classifier:
 
 
 class Classifiers:
-    def __init__(self, explainer: Explainer, heatmaps: Heatmaps | None = None, keep: int = KEEP_HEADS):
-        """``heatmaps``: the shared model's (made if not given)."""
-        heatmaps = heatmaps or Heatmaps(explainer)
-        self.shared = Classifier(explainer, heatmaps, explainer.weights.categories, None)
+    def __init__(self, explainer: Explainer, heatmaps: Heatmaps | None = None, keep: int = KEEP_HEADS, engine=None):
+        """``heatmaps``: the shared model's (made if not given); ``engine``: the model's replicas
+        (``resnet.serve.front.RayEngine``), where ImageNet's first answers are computed (a taught
+        head's are computed here)."""
+        heatmaps = heatmaps or heatmaps_for(explainer)
+        self.shared = Classifier(explainer, heatmaps, explainer.weights.categories, None, engine)
         self._heads = HeadCache(self._classifier, keep)
         # Hashed now, while the weights are within reach (on a ZeroGPU Space they are not, outside
         # GPU calls, once the app has launched): every head is checked against it.
@@ -78,4 +99,4 @@ class Classifiers:
     def _classifier(self, head: Head) -> Classifier:
         shared = self.shared.explainer
         explainer = Explainer(with_head(shared.weights, head, self.backbone), shared.precision)
-        return Classifier(explainer, Heatmaps(explainer), list(head.classes), head)
+        return Classifier(explainer, heatmaps_for(explainer), list(head.classes), head)

@@ -56,12 +56,12 @@ CSS = (
 class Tabs:
     """Every tab of the page over one shared Explainer (built, then wired, inside the page's Blocks)."""
 
-    def __init__(self, explainer: Explainer, forward_seconds: float, max_batch: int, files: ScratchFiles):
-        batcher = BatchingExplainer(explainer, max_batch) if max_batch > 1 else None
-        classifiers = Classifiers(explainer)  # ImageNet's classes, and each visitor's taught head
+    def __init__(self, explainer: Explainer, forward_seconds: float, max_batch: int, files: ScratchFiles, engine=None):
+        batcher = engine or (BatchingExplainer(explainer, max_batch) if max_batch > 1 else None)
+        classifiers = Classifiers(explainer, engine=engine)  # ImageNet's classes, and each visitor's taught head
         self.explain = ExplainPanel(explainer, files, forward_seconds, classifiers)
         self.api = Api(explainer, files, batcher)
-        self.features = FeaturesTab(explainer, files)
+        self.features = FeaturesTab(explainer, files, classifiers)
         self.stages = StagesTab(classifiers, files)
         self.blocks = BlocksTab(explainer.model, files)
         self.logit = LogitTab()
@@ -80,6 +80,7 @@ def build_demo(
     on_gpu=lambda fn, duration=None: fn,
     cache: tuple[int, int] = (CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S),
     max_batch: int = MAX_BATCH,
+    engine=None,
 ) -> gr.Blocks:
     """The page over one shared Explainer.
 
@@ -93,8 +94,11 @@ def build_demo(
         max_batch: API requests and live frames computed at once, sharing forward passes
             (``resnet.core.batching``); 1 runs each on its own (as on ZeroGPU, where only a
             ``spaces.GPU`` call may use the GPU).
+        engine: the model's replicas on Ray Serve (``resnet.serve.front.RayEngine``): the API's
+            and live frames' explanations and a new photo's first answer are computed there
+            (batched by the replicas); None computes everything here.
     """
-    tabs = Tabs(explainer, forward_seconds, max_batch, ScratchFiles())
+    tabs = Tabs(explainer, forward_seconds, max_batch, ScratchFiles(), engine)
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         shared = Shared(on_gpu, forward_seconds)
         tabs.api.build()

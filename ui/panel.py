@@ -17,7 +17,7 @@ import gradio as gr
 import numpy as np
 
 from resnet import Explainer, Explanation
-from resnet.cams.methods import DEFAULT_METHOD
+from resnet.cams.methods import DEFAULT_METHOD, road_score
 from resnet.core.heads import Head
 from resnet.present import render
 from resnet.present.report import build_report
@@ -266,7 +266,7 @@ class ExplainPanel:
         classifier = self.classifiers.of(head if yours else None)
         image = read_upload(image_path, language)
         progress(0, desc=say(language, "running"))
-        steps = classifier.explainer.explain_steps(image, all_stages=True, blocks=True)
+        steps = classifier.explain_steps(image, all_stages=True, blocks=True)
         explanation = next(steps).kept()
         view = self._view(explanation, explanation.cam_class, None, method, classifier.head)
         names = classifier.names(language)
@@ -357,7 +357,7 @@ class ExplainPanel:
         """ROAD score of the heatmap shown (8 extra forward passes)."""
         view = require(view, language)
         progress(0, desc=say(language, "road_running"))
-        road = self.classifiers.of(view.head).heatmaps.road(view.explanation.input, view.cam, view.cam_class)
+        road = self.classifiers.of(view.head).run(road_score, view.explanation.input, view.cam, view.cam_class)
         view = replace(view, road=road)
         return Faithfulness(view, road_text(road, language), self.write_report(view, language))
 
@@ -366,7 +366,7 @@ class ExplainPanel:
     def _view(
         self, explanation: Explanation, cam_class: int, contrast: int | None, method: str, head: Head | None
     ) -> View:
-        cam = self.classifiers.of(head).heatmaps.heatmap(explanation, method, cam_class, contrast)
+        cam = self.classifiers.of(head).heatmap(explanation, method, cam_class, contrast)
         return View(explanation, cam, cam_class, contrast, method, head=head)
 
     def _heatmap_panels(self, view: View, cmap: str, alpha: float, language: str | None) -> HeatmapPanels:

@@ -7,18 +7,49 @@ components it fills, found on the tabs the event is given (see ``records.outputs
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 
 import gradio as gr
 
 from resnet.cams.methods import method_named
+from resnet.serve.errors import EngineUnavailable
 from ui.records import as_output_stream, as_outputs, outputs
-from ui.text import LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS
+from ui.text import LANGUAGE_JS, RELABEL_ID, WATCH_LANGUAGE_JS, say
 
 
 def _no_gpu(fn, duration=None):
     return fn
+
+
+def says_engine_errors(fn: Callable, stream: bool) -> Callable:
+    """``fn`` (a handler whose last argument is the page's language; a generator if ``stream``) with
+    ``EngineUnavailable`` (the model's replicas could not answer, ``resnet.serve``) told as a
+    message in that language."""
+
+    def message(err: EngineUnavailable, args: tuple) -> gr.Error:
+        return gr.Error(say(args[-1] if args else None, f"engine_{err.reason}"))
+
+    if stream:
+
+        @functools.wraps(fn)
+        def stream(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except EngineUnavailable as err:
+                raise message(err, args) from err
+
+        return stream
+
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except EngineUnavailable as err:
+            raise message(err, args) from err
+
+    return handler
 
 
 class Shared:
@@ -43,8 +74,11 @@ class Shared:
         ``gpu``: False, True, or a duration hint for ``on_gpu`` (see ``gpu_seconds``). A generator
         ``fn`` streams its records (and can be cancelled at each ``yield``).
         """
-        wrap = as_output_stream if inspect.isgeneratorfunction(fn) else as_outputs
-        handler = wrap(fn if gpu is False else self.on_gpu(fn, duration=None if gpu is True else gpu))
+        stream = inspect.isgeneratorfunction(fn)
+        wrap = as_output_stream if stream else as_outputs
+        handler = wrap(
+            says_engine_errors(fn if gpu is False else self.on_gpu(fn, duration=None if gpu is True else gpu), stream)
+        )
         targets = outputs(record, self, *owners)
         return trigger(handler, [*inputs, self.language], targets, js=LANGUAGE_JS, api_visibility="private", **kwargs)
 

@@ -26,6 +26,7 @@ ROAD_PERCENTILES = (20, 40, 60, 80)  # % of pixels removed, as in the ROAD paper
 # about 58 forward passes' worth of time in all (bench/bench_trust.py, 2-core CPU).
 ROAD_COST_FORWARDS = 58
 ROAD_METRIC = "ROAD combined, 20-80% removed, softmax probability"  # what Heatmaps.road measures
+_HEATMAPS_LOCK = threading.Lock()  # heatmaps_for makes one Heatmaps per Explainer
 
 
 # Costs of the methods grad-cam 1.5.7 added, in forward passes (bench/bench_methods.py, 2-core CPU).
@@ -205,3 +206,24 @@ class Heatmaps:
                 batch, cam[None], [ClassifierOutputSoftmaxTarget(check_class(cam_class))], self.explainer.model
             )
         return float(scores[0])
+
+
+def heatmaps_for(explainer: Explainer) -> Heatmaps:
+    """The one ``Heatmaps`` of ``explainer`` (its private model copy made once), kept on it."""
+    with _HEATMAPS_LOCK:
+        found = getattr(explainer, "_heatmaps", None)
+        if found is None:
+            found = explainer._heatmaps = Heatmaps(explainer)
+    return found
+
+
+def method_heatmap(
+    explainer: Explainer, explanation: Explanation, method: str, cam_class: int, contrast: int | None = None
+) -> np.ndarray:
+    """``Heatmaps.heatmap`` of ``explainer``'s one Heatmaps: what a replica runs for a page (``resnet.serve``)."""
+    return heatmaps_for(explainer).heatmap(explanation, method, cam_class, contrast)
+
+
+def road_score(explainer: Explainer, x: np.ndarray, cam: np.ndarray, cam_class: int) -> float:
+    """``Heatmaps.road`` of ``explainer``'s one Heatmaps."""
+    return heatmaps_for(explainer).road(x, cam, cam_class)

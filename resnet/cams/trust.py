@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from resnet.cams.methods import ROAD_COST_FORWARDS, Heatmaps, method_named, seeded
+from resnet.cams.methods import ROAD_COST_FORWARDS, Heatmaps, heatmaps_for, method_named, seeded
 from resnet.core.explainer import Explainer
 
 SANITY_LAYERS = ("fc", "layer4", "layer3", "layer2", "layer1", "stem")  # randomized in this order, cumulatively
@@ -243,6 +243,13 @@ def method_agreement(
     consensus = np.mean(maps, axis=0)
     consensus = (consensus - consensus.min()) / max(float(consensus.max() - consensus.min()), 1e-7)
     return Agreement(scores, matrix, consensus.astype(np.float32))
+
+
+def agreement_of(
+    explainer: Explainer, x: np.ndarray, cam_class: int, contrast: int | None = None, progress=None
+) -> Agreement:
+    """``method_agreement`` with ``explainer``'s one Heatmaps (``heatmaps_for``): a replica's form."""
+    return method_agreement(heatmaps_for(explainer), x, cam_class, contrast, progress=progress)
 
 
 def agreement_forwards(methods: tuple[str, ...] = AGREEMENT_METHODS, steps: int = CURVE_STEPS) -> float:

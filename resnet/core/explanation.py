@@ -55,7 +55,7 @@ class Explanation:
     @property
     def cam(self) -> np.ndarray:
         """(224, 224) float32 in [0, 1]: Grad-CAM at layer4 over ``crop`` (the grid upsampled as the package does)."""
-        return _upsample(torch.from_numpy(self.cam_grid)).numpy()
+        return _upsample(torch.tensor(self.cam_grid)).numpy()  # a copy: the grid may be read-only (Ray)
 
     @property
     def input(self) -> np.ndarray:
@@ -107,7 +107,7 @@ def _upsample(grid: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.T
 
 def upsample_cams(grids: dict[str, np.ndarray], size: tuple[int, int] = (224, 224)) -> dict[str, np.ndarray]:
     """Grad-CAM grids (h, w) to CAMs over the crop (``size``), scaled again as the package does."""
-    return {name: _upsample(torch.from_numpy(grid), size).numpy() for name, grid in grids.items()}
+    return {name: _upsample(torch.tensor(grid), size).numpy() for name, grid in grids.items()}  # copies: may be read-only
 
 
 def _normalise(cam: torch.Tensor) -> torch.Tensor:

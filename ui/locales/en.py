@@ -328,6 +328,8 @@ SERVER = {
     "teach_no_held_out": "(Give every class at least 3 photos to measure accuracy on photos left out.)",
     "teach_loaded": "Head loaded: {classes}.",
     "teach_train_first": "Train a head first (or upload one).",
+    "engine_busy": "The model's servers are busy (one is restarting). Please try again in a few seconds.",
+    "engine_gone": "The model's servers do not answer. Please tell whoever runs this page; try again later.",
     **VIDEO_ERRORS,
     "blur": "a blur of the picture",
     "mean colour": "the picture's mean colour",

@@ -298,6 +298,8 @@ SERVER = {
     "teach_no_held_out": "（每个类别至少 3 张照片时，才能测量留出照片上的准确率。）",
     "teach_loaded": "已加载分类头：{classes}。",
     "teach_train_first": "请先训练一个分类头（或上传一个）。",
+    "engine_busy": "模型服务器正忙（有一台正在重启）。请过几秒再试。",
+    "engine_gone": "模型服务器没有响应。请告诉运行此页面的人，稍后再试。",
     "blur": "图片的模糊版本",
     "mean colour": "图片的平均颜色",
     "whatif_paint_first": "请先在图片上涂抹一部分（画布上的画笔）。",

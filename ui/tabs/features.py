@@ -9,6 +9,7 @@ import numpy as np
 
 from resnet import Explainer
 from resnet.present import render
+from ui.classes import Classifiers
 from ui.files import Gallery, ScratchFiles
 from ui.text import say, text
 
@@ -36,8 +37,9 @@ def scale_choices(language: str | None = None) -> list[tuple[str, str]]:
 class FeaturesTab:
     ID, TITLE = "features", "tab_features"
 
-    def __init__(self, explainer: Explainer, files: ScratchFiles):
-        self.explainer = explainer
+    def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
+        """``classifiers``: where the backbone runs (the shared classifier; one is made if not given)."""
+        self.backbone = (classifiers or Classifiers(explainer)).shared
         self.files = files
 
     def build(self, shared) -> None:
@@ -67,4 +69,5 @@ class FeaturesTab:
         """Feature maps of every stage: the page keeps only layer4, so one forward pass remakes them."""
         if view is None:
             return FeatureMaps([])
-        return feature_maps(self.files, self.explainer.activations(view.explanation), channels, scale)
+        activations = self.backbone.run(Explainer.activations, view.explanation)  # STAGES -> (C, H, W)
+        return feature_maps(self.files, activations, channels, scale)

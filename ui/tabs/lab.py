@@ -130,7 +130,7 @@ class LabTab:
         view = require(view, language)
         progress(0, desc=say(language, "lesion_running", forwards=lesion_forwards()))
         classifier = self.classifiers.of(view.head)
-        found = lesions(classifier.explainer, view.explanation.input)
+        found = classifier.run(lesions, view.explanation.input)
         c = view.cam_class
         record = lesion_section(found, c, self.names)  # what the report keeps; the charts show the same numbers
         residual = np.array(record["probability_residual_removed"])
@@ -179,8 +179,8 @@ class LabTab:
         view = require(view, language)
         classifier = self.classifiers.of(view.head)
         x, c = view.explanation.input, view.cam_class
-        with_shortcuts = gradient_along_depth(classifier.explainer, x, c)
-        plain = gradient_along_depth(classifier.explainer, x, c, shortcuts=False)
+        with_shortcuts = classifier.run(gradient_along_depth, x, c)
+        plain = classifier.run(gradient_along_depth, x, c, shortcuts=False)
         norms = np.array([v for _, v in with_shortcuts] + [v for _, v in plain])
         rows = pd.DataFrame(
             {

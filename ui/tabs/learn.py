@@ -130,6 +130,7 @@ class LearnTab:
     def __init__(self, explainer: Explainer, files: ScratchFiles, classifiers: Classifiers | None = None):
         self.explainer = explainer  # the backbone's lessons; a view's class score may be a taught head's
         self.classifiers = classifiers or Classifiers(explainer)
+        self.backbone = self.classifiers.shared  # where the backbone's lessons run (here, or the replicas)
         self.files = files
         self.kernel_picture = render.kernel_grid(lessons.conv1_kernels(explainer))
         self.parts = architecture(explainer)
@@ -228,9 +229,9 @@ class LearnTab:
         if view is None:
             raise gr.Error(say(language, "no_image"))
         x = view.explanation.input
-        stem = lessons.stem(self.explainer, x)
+        stem = self.backbone.run(lessons.stem, x)
         classifier = self.classifiers.of(view.head)  # the class score may be a taught class's
-        norms = gradient_along_depth(classifier.explainer, x, view.cam_class)
+        norms = classifier.run(gradient_along_depth, x, view.cam_class)
         values = np.array([v for _, v in norms])
         plot = gr.update(
             value=pd.DataFrame(
@@ -254,8 +255,8 @@ class LearnTab:
             return KernelLesson(None, None, None, "")
         k = int(kernel)
         x = view.explanation.input
-        stem = stem or lessons.stem(self.explainer, x)
-        response = lessons.conv1_response(self.explainer, x, k)  # (112, 112)
+        stem = stem or self.backbone.run(lessons.stem, x)
+        response = self.backbone.run(lessons.conv1_response, x, k)  # (112, 112)
         row, col = np.unravel_index(int(stem.pool[k].argmax()), stem.pool[k].shape)
         window = lessons.pool_window(stem.relu[k], int(row), int(col))
         worked = say(
@@ -289,7 +290,7 @@ class LearnTab:
         image = lessons.grey(np.asarray(view.explanation.crop))  # (224, 224) in [0, 1]
         result = lessons.apply_kernel(image, kernel)
         window = lessons.conv_window(image, kernel, 112, 112)
-        stem = stem or lessons.stem(self.explainer, view.explanation.input)
+        stem = stem or self.backbone.run(lessons.stem, view.explanation.input)
         shapes = "\n".join(
             f"| {r['layer']} | {r['kernel']} | {r['stride']} | {r['padding']} | {r['input']} | "
             f"⌊({r['input']} + 2·{r['padding']} − {r['kernel']}) / {r['stride']}⌋ + 1 = **{r['formula']}** | {r['real']} |"
@@ -309,7 +310,7 @@ class LearnTab:
     def block_lesson(self, view, block, channel, language) -> BlockLesson:
         if view is None:
             return BlockLesson([], "", gr.update())
-        opened = lessons.open_block(self.explainer, view.explanation.input, block)
+        opened = self.backbone.run(lessons.open_block, view.explanation.input, block)
         channels = opened.out.shape[0]
         k = min(int(channel), channels - 1)
         k_in = k if k < opened.x.shape[0] else None  # a projection block has fewer input channels

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import gradio as gr
 
+from resnet import Explainer
 from resnet.core.explanation import upsample_cams
 from resnet.core.network import STAGE_NAMES
 from ui.classes import Classifiers
@@ -62,7 +63,7 @@ class StagesTab:
         if view is None:
             return StagePanel(stage_gallery=[], view=None)
         classifier = self.classifiers.of(view.head)
-        grids = classifier.explainer.stage_grids(view.explanation, view.cam_class, view.contrast)
+        grids = classifier.run(Explainer.stage_grids, view.explanation, view.cam_class, view.contrast)
         view = replace(view, stage_grids=grids)
         return StagePanel(
             **vars(stage_cams(self.files, classifier.names(language), view, cmap, alpha, language)), view=view

@@ -127,7 +127,7 @@ class TeachTab:
             raise gr.Error(say(language, "teach_too_many_photos", most=MAX_PHOTOS, name=name))
         images = [read_upload(path, language) for path in paths]  # a bad file: a clear message, nothing added
         progress(0, desc=say(language, "teach_extracting"))
-        rows = pooled_features(self.explainer, images, mirrored=True)
+        rows = self.classifiers.shared.run(pooled_features, images, mirrored=True)  # the backbone, where it runs
         state = state.add(name, rows)
         return TeachClasses(state, self.class_table(state, language))
 
@@ -142,7 +142,7 @@ class TeachTab:
         photos = [read_upload(str(path), language) for path in EXAMPLES[:3]]
         state = Examples({})
         for path, crops in zip(EXAMPLES[:3], seeded_crops(photos, EXAMPLE_CROPS), strict=True):
-            state = state.add(path.stem, pooled_features(self.explainer, crops, mirrored=True))
+            state = state.add(path.stem, self.classifiers.shared.run(pooled_features, crops, mirrored=True))
         return TeachClasses(state, self.class_table(state, language))
 
     def clear(self, language) -> TeachClasses:

@@ -220,7 +220,7 @@ class VideoTab:
             return VideoFrame(None, None, say(language, "video_none"))
         position = int(min(max(position or 0, 0), len(run.frame_index) - 1))
         classifier = self.classifiers.of(run.head)
-        explanation = classifier.explainer.explain(Image.fromarray(self._frame(run, position, language)))
+        explanation = classifier.run(Explainer.explain, Image.fromarray(self._frame(run, position, language)))
         return self._frame_panel(run, position, explanation, classifier, language)
 
     def _frame_panel(self, run, position: int, explanation, classifier: Classifier, language) -> VideoFrame:

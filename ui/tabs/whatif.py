@@ -137,7 +137,7 @@ class WhatIfTab:
             raise gr.Error(say(language, "whatif_paint_first"))
         before = view.explanation
         classifier = self.classifiers.of(view.head)
-        result = what_if(classifier.explainer, before, mask, how, view.cam_class)
+        result = classifier.run(what_if, before, mask, how, view.cam_class)
         words = legend_words(language)
         names = classifier.names(language)
         caption = render.heatmap_caption(names, result.cam_class, None, words)
@@ -171,7 +171,7 @@ class WhatIfTab:
         view = require(view, language)
         progress(0, desc=say(language, "occlusion_running", forwards=occlusion_forwards()))
         classifier = self.classifiers.of(view.head)
-        result = occlusion_map(classifier.explainer, view.explanation.input, view.cam_class)
+        result = classifier.run(occlusion_map, view.explanation.input, view.cam_class)
         picture = render.signed_map(result.drop, 224)
         blended = Image.blend(view.explanation.crop.convert("RGB"), picture, 0.6)
         summary = say(

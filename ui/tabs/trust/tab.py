@@ -21,8 +21,8 @@ from resnet.cams.trust import (
     SANITY_LAYERS,
     SURVIVES,
     agreement_forwards,
+    agreement_of,
     faithfulness_curves,
-    method_agreement,
     sanity_check,
     sanity_forwards,
 )
@@ -164,8 +164,8 @@ class TrustTab:
         """Cascading randomization of a private copy; the map after each step, compared with the original."""
         view = require(view, language)
         progress(0, desc=say(language, "sanity_running"))
-        result = sanity_check(
-            self._of(view).explainer, view.explanation.input, view.cam, view.method, view.cam_class, view.contrast
+        result = self._of(view).run(
+            sanity_check, view.explanation.input, view.cam, view.method, view.cam_class, view.contrast
         )
         pictures = [(self._overlay(view, view.cam, cmap, language), say(language, "sanity_original"))]
         for name, cam, rho, similarity in zip(result.layers, result.cams, result.spearman, result.ssim, strict=True):
@@ -182,7 +182,7 @@ class TrustTab:
         """Deletion and insertion curves of the map shown (2·(K+1) forward passes, batched)."""
         view = require(view, language)
         progress(0, desc=say(language, "curves_running"))
-        curves = faithfulness_curves(self._of(view).explainer, view.explanation.input, view.cam, view.cam_class)
+        curves = self._of(view).run(faithfulness_curves, view.explanation.input, view.cam, view.cam_class)
         names = {"deletion": say(language, "deletion"), "insertion": say(language, "insertion")}
         rows = pd.DataFrame(
             {
@@ -212,9 +212,9 @@ class TrustTab:
         def step(done, total, method):
             progress(done / total, desc=say(language, "agreement_running", method=method))
 
-        result = method_agreement(
-            self._of(view).heatmaps, view.explanation.input, view.cam_class, view.contrast, progress=step
-        )
+        classifier = self._of(view)
+        here = {} if classifier.engine else {"progress": step}  # a replica's progress cannot reach this page
+        result = classifier.run(agreement_of, view.explanation.input, view.cam_class, view.contrast, **here)
         methods = [s.method for s in result.scores]
         pictures = [(self._overlay(view, s.cam, cmap, language), s.method) for s in result.scores]
         pictures.append((self._overlay(view, result.consensus, cmap, language), say(language, "consensus")))
