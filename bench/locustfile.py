@@ -12,6 +12,7 @@ analyses a photo when it arrives, then reads for 10-30 s between actions: picks 
 or analyses another photo. It stays open until the run ends, then closes. Live webcam frames
 are not simulated (Gradio streams them over a protocol the simulation does not speak).
 ``bench/load_test.py`` runs Visitor for 8, 32 and 64 users and PageVisitor for memory per page.
+With several front ends (``--host URL1,URL2``) each Visitor keeps to one, chosen at random.
 """
 
 from __future__ import annotations
@@ -49,11 +50,17 @@ def timed(user: User, kind: str, name: str, action) -> None:
     )
 
 
+def front_end(hosts: str) -> str:
+    """One of several front ends (``--host URL1,URL2``), kept for the visitor's whole visit: the
+    session affinity a load balancer gives."""
+    return random.choice(hosts.split(","))
+
+
 class Visitor(User):
     wait_time = between(0.5, 2.0)
 
     def on_start(self) -> None:
-        self.gradio = Client(self.host, verbose=False)
+        self.gradio = Client(front_end(self.host), verbose=False)
 
     def on_stop(self) -> None:
         self.gradio.close()
