@@ -285,3 +285,31 @@ def _calls(engine: RayEngine):
     for found in replicas_seen(engine).values():
         total.update(found["calls"])
     return total
+
+
+def test_a_taught_head_travels_with_its_calls(engine, weights, explainer, photos):
+    """A visitor's head goes with each call: the replica answers with the taught classes as the
+    engine here does, and refuses a head taught on another backbone with a sentence."""
+    from dataclasses import replace
+
+    from resnet.core.heads import Head, backbone_sha256, with_head
+
+    generator = np.random.default_rng(3)
+    head = Head(
+        generator.normal(0, 0.05, (3, 2048)).astype(np.float32),
+        generator.normal(0, 0.1, 3).astype(np.float32),
+        ["mug", "cat", "rocket"],
+        backbone_sha256(explainer.model),
+    )
+    here = Explainer(with_head(weights, head))
+    for photo in photos[:3]:
+        image = load_image(photo)
+        remote = engine.call_with_head(head, Explainer.explain, image, all_stages=True)
+        local = here.explain(image, all_stages=True)
+        assert [p.index for p in remote.top5] == [p.index for p in local.top5]
+        np.testing.assert_allclose(remote.probabilities, local.probabilities, atol=TOLERANCE)
+        np.testing.assert_allclose(remote.cam, local.cam, atol=TOLERANCE)
+        for stage, grid in local.stage_grids.items():
+            np.testing.assert_allclose(remote.stage_grids[stage], grid, atol=TOLERANCE)
+    with pytest.raises(ValueError, match="backbone"):
+        engine.call_with_head(replace(head, backbone_sha256="0" * 64), Explainer.explain, load_image(photos[0]))

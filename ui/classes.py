@@ -31,21 +31,32 @@ class Classifier:
 
     def run(self, fn, *args, **kwargs):
         """``fn(explainer, *args, **kwargs)`` (an engine function, or an ``Explainer`` method named
-        through its class) where this classifier's model runs: on the replicas, or here."""
-        if self.engine is not None:
+        through its class) where this classifier's model runs: on the replicas (a taught head
+        travels with the call), or here."""
+        if self.engine is None:
+            return fn(self.explainer, *args, **kwargs)
+        if self.head is None:
             return self.engine.call(fn, *args, **kwargs)
-        return fn(self.explainer, *args, **kwargs)
+        return self.engine.call_with_head(self.head, fn, *args, **kwargs)
 
     def explain_steps(self, image, **kwargs):
-        """``Explainer.explain_steps`` where the model runs (batched with other callers on replicas)."""
-        return (self.engine or self.explainer).explain_steps(image, **kwargs)
+        """``Explainer.explain_steps`` where the model runs: on replicas, batched with other
+        callers (a taught head's: in one call, its one answer given for both steps)."""
+        if self.engine is None:
+            return self.explainer.explain_steps(image, **kwargs)
+        if self.head is None:
+            return self.engine.explain_steps(image, **kwargs)
+        whole = self.run(
+            Explainer.explain, image, all_stages=kwargs.get("all_stages", False), blocks=kwargs.get("blocks", False)
+        )
+        return iter([whole] * (2 if kwargs.get("all_stages") else 1))
 
     def heatmap(self, explanation: Explanation, method: str, cam_class: int, contrast: int | None = None):
         """``Heatmaps.heatmap``: Grad-CAM here (from the stored activations and the host's
         ``fc``), the package's methods where the model runs."""
         if self.engine is None or method_named(method).label == DEFAULT_METHOD:
             return self.heatmaps.heatmap(explanation, method, cam_class, contrast)
-        return self.engine.call(method_heatmap, explanation, method, cam_class, contrast)
+        return self.run(method_heatmap, explanation, method, cam_class, contrast)
 
     def names(self, language: str | None) -> list[str]:
         """The class names shown on a page in ``language``: ImageNet's in that language, a head's as taught.
@@ -99,4 +110,4 @@ class Classifiers:
     def _classifier(self, head: Head) -> Classifier:
         shared = self.shared.explainer
         explainer = Explainer(with_head(shared.weights, head, self.backbone), shared.precision)
-        return Classifier(explainer, heatmaps_for(explainer), list(head.classes), head)
+        return Classifier(explainer, heatmaps_for(explainer), list(head.classes), head, self.shared.engine)

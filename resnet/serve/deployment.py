@@ -30,9 +30,9 @@ class Engine:
         """(prepared, stages, blocks) per caller -> one Explanation each, from one forward pass."""
         return await asyncio.to_thread(self.replica.explain_prepared, requests)
 
-    async def call(self, name: str, args: tuple, kwargs: dict):
-        """An engine function by name, on this replica's Explainer (``Replica.call``)."""
-        return await asyncio.to_thread(self.replica.call, name, args, kwargs)
+    async def call(self, name: str, args: tuple, kwargs: dict, head=None):
+        """An engine function by name, on this replica's Explainer or a taught head's (``Replica.call``)."""
+        return await asyncio.to_thread(self.replica.call, name, args, kwargs, head)
 
     def describe(self) -> dict:
         return self.replica.describe()

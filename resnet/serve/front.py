@@ -70,6 +70,11 @@ class RayEngine:
         ``Explainer`` method named through its class)."""
         return self._result("call", function_name(fn), args, kwargs)
 
+    def call_with_head(self, head, fn, *args, **kwargs):
+        """``call`` on the backbone with a visitor's taught ``head`` in place of ``fc`` (the head
+        travels with the call; a replica keeps the last few it was sent)."""
+        return self._result("call", function_name(fn), args, kwargs, head)
+
     def describe(self) -> dict:
         """The replica that answers (process id, weights, its recent batch sizes)."""
         return self._result("describe")

@@ -11,6 +11,7 @@ import torch
 
 from resnet.core.explainer import Explainer
 from resnet.core.explanation import STAGES, Explanation
+from resnet.core.heads import Head, HeadCache, backbone_sha256, with_head
 from resnet.core.weights import load_weights
 
 
@@ -38,6 +39,8 @@ class Replica:
             torch.set_num_threads(threads)
         loaded = load_weights(weights, device=device)
         self.explainer = Explainer(loaded, precision=precision)
+        backbone = backbone_sha256(self.explainer.model)  # a visitor's head must fit it (with_head checks)
+        self.heads = HeadCache(lambda head: Explainer(with_head(loaded, head, backbone), precision))
         self.batch_sizes: collections.deque[int] = collections.deque(maxlen=1000)
         self.calls: collections.Counter[str] = collections.Counter()  # engine functions run, by name
 
@@ -52,12 +55,13 @@ class Replica:
             blocks=any(blocks for *_, blocks in requests),
         )
 
-    def call(self, name: str, args: tuple, kwargs: dict):
+    def call(self, name: str, args: tuple, kwargs: dict, head: Head | None = None):
         """``resolve(name)(explainer, *args, **kwargs)``: any engine function that takes the
-        Explainer first (an ``Explainer`` method named through its class, too)."""
+        Explainer first (an ``Explainer`` method named through its class, too). With a taught
+        ``head``, the explainer of the backbone with that head (made once, the last few kept)."""
         fn = resolve(name)
         self.calls[name] += 1
-        return fn(self.explainer, *args, **kwargs)
+        return fn(self.explainer if head is None else self.heads.of(head), *args, **kwargs)
 
     def describe(self) -> dict:
         """Who answers and what it did: the process, the weights, recent batch sizes, calls by function."""

@@ -109,8 +109,11 @@ class LiveTab:
         start = time.perf_counter()
         classifier = self.classifiers.of(head if yours else None)
         explainer, categories = classifier.explainer, classifier.names(language)
-        run = explainer if yours else self.run  # a head is never batched with other viewers' frames
-        result = run.explain(Image.fromarray(frame).convert("RGB"), stages=("layer4",))  # a locked class's map
+        image = Image.fromarray(frame).convert("RGB")
+        if yours:  # a head is never batched with other viewers' frames
+            result = classifier.run(Explainer.explain, image, stages=("layer4",))  # a locked class's map
+        else:
+            result = self.run.explain(image, stages=("layer4",))
         locked = lock and state.cam_class is not None and state.cam_class < len(categories)
         cam_class = state.cam_class if locked else result.cam_class
         grid = explainer.layer4_grid(result, cam_class)  # (7, 7) in [0, 1]

@@ -183,7 +183,7 @@ class TeachTab:
         if image_path is None:
             raise gr.Error(say(language, "no_image"))
         image = read_upload(image_path, language)
-        result = self.classifiers.of(head).explainer.explain(image)
+        result = self.classifiers.of(head).run(Explainer.explain, image)
         words = legend_words(language)
         caption = render.heatmap_caption(head.classes, result.cam_class, None, words)
         overlay = render.cam_overlay(result.crop, result.cam, caption, words=words)
