@@ -230,13 +230,16 @@ ROUTED_EVENTS = [
     ("learn_tab", "select", {}),  # the lessons: the stem, conv1, an opened block, the gradient
     ("lesion_button", "click", {}),
     ("flow_button", "click", {}),
+    ("video_frame", "release", {"video_frame": 2}),  # one frame of the clip below, opened in full
+    ("video_analyse", "click", {}),  # that frame in the Explain panel
 ]
 
 
-def test_the_page_runs_its_model_calls_on_the_replicas(engine, checkpoint, photos):
+def test_the_page_runs_its_model_calls_on_the_replicas(engine, checkpoint, photos, tmp_path):
     """A front end with the engine: a new photo and every routed event are answered, its own
     model never runs for them (a hook on its stem counts every pass, the package's private copy
     included), and the replicas ran the calls."""
+    from clips import write_clip
     from page_session import PageSession
 
     from resnet import load_weights
@@ -254,6 +257,9 @@ def test_the_page_runs_its_model_calls_on_the_replicas(engine, checkpoint, photo
     try:
         page.trigger("button", "click", image=page.upload(photos[2]))
         assert page.value("heatmap") is not None and passes == []
+        clip = write_clip(tmp_path / "clip.mp4", seconds=1.0, fps=4, size=(160, 120))
+        page.trigger("video_button", "click", video_in=page.upload(clip), video_fps=4)  # every frame, batched
+        assert passes == [], "the clip's frames ran the front end's model"
         for name, event, values in ROUTED_EVENTS:
             page.trigger(name, event, **values)
             assert passes == [], f"{name}.{event} ran the front end's model"
@@ -273,6 +279,8 @@ def test_the_page_runs_its_model_calls_on_the_replicas(engine, checkpoint, photo
         "resnet.learn.lessons:open_block",
         "resnet.learn.lesions:lesions",
         "resnet.learn.lesions:gradient_along_depth",
+        "resnet.core.explainer:Explainer.explain_batch",
+        "resnet.core.explainer:Explainer.explain",
     }
     assert expected <= set(ran), expected - set(ran)
 

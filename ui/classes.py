@@ -51,6 +51,11 @@ class Classifier:
         )
         return iter([whole] * (2 if kwargs.get("all_stages") else 1))
 
+    def batches(self):
+        """What ``resnet.video.frames.explain_frames`` needs of an Explainer (``explain_batch``),
+        where the model runs: the explainer itself, or its calls sent to the replicas."""
+        return self.explainer if self.engine is None else _RemoteBatches(self)
+
     def heatmap(self, explanation: Explanation, method: str, cam_class: int, contrast: int | None = None):
         """``Heatmaps.heatmap``: Grad-CAM here (from the stored activations and the host's
         ``fc``), the package's methods where the model runs."""
@@ -89,6 +94,16 @@ class Classifier:
             part = report["logit_decomposition"]
             report["logit_decomposition"] = {**part, "class": named(part["class"])}
         return report
+
+
+@dataclass(frozen=True)
+class _RemoteBatches:
+    """``explain_batch`` through a classifier's replicas (a video clip's frames, a batch a call)."""
+
+    classifier: Classifier
+
+    def explain_batch(self, images, **kwargs):
+        return self.classifier.run(Explainer.explain_batch, images, **kwargs)
 
 
 class Classifiers:

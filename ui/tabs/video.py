@@ -162,7 +162,7 @@ class VideoTab:
         start = time.perf_counter()
         progress(0, desc=say(language, "video_starting", frames=total or "?", fps=rate))
         with ContainedWriter(out, rate) as writer, _said(language):
-            frames = explain_frames(reader.frames(fps), classifier.explainer, batch_size=BATCH_SIZE)
+            frames = explain_frames(reader.frames(fps), classifier.batches(), batch_size=BATCH_SIZE)
             for done, explained in enumerate(frames, 1):
                 first = first or explained.explanation
                 writer.write(overlay_frame(explained, words, names=names))
