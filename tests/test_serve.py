@@ -322,3 +322,17 @@ def test_a_taught_head_travels_with_its_calls(engine, weights, explainer, photos
             np.testing.assert_allclose(remote.stage_grids[stage], grid, atol=TOLERANCE)
     with pytest.raises(ValueError, match="backbone"):
         engine.call_with_head(replace(head, backbone_sha256="0" * 64), Explainer.explain, load_image(photos[0]))
+
+
+def test_a_deployment_gone_from_the_cluster_is_said_at_once(engine, checkpoint, photos, caplog):
+    """``serve shutdown`` (or a deleted application) under a running front end: the next call
+    raises EngineUnavailable('gone') at once and the log says why; starting the deployment again
+    brings answers back. (Last in this module: it redeploys.)"""
+    serve.delete(APP_NAME)
+    started = time.monotonic()
+    with pytest.raises(EngineUnavailable) as raised:
+        engine.explain(load_image(photos[0]), stages=())
+    assert raised.value.reason == "gone" and time.monotonic() - started < 10
+    assert "is not running on the cluster" in caplog.text
+    engine.handle = join(ServeSettings(weights=str(checkpoint), device="cpu", replicas=1, num_cpus=0.5))
+    assert len(engine.explain(load_image(photos[0]), stages=()).top5) == 5

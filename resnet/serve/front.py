@@ -11,6 +11,7 @@ import ray
 from PIL import Image
 from ray import serve
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayActorError
+from ray.serve.exceptions import DeploymentUnavailableError
 
 from resnet.core.explainer import Explainer
 from resnet.core.explanation import STAGES, Explanation
@@ -93,5 +94,10 @@ class RayEngine:
                 if attempt < RETRIES:
                     time.sleep(BACKOFF_S[attempt])
             except (GetTimeoutError, TimeoutError) as err:
+                log.error("The replicas gave no answer to a %s call within %.0f s", method, self.timeout_s)
                 raise EngineUnavailable("gone", f"no answer within {self.timeout_s:.0f} s") from err
+            except DeploymentUnavailableError as err:  # deleted, or never started on this cluster
+                log.error("The deployment %r is not running on the cluster", APP_NAME)
+                raise EngineUnavailable("gone", "the deployment is not running") from err
+        log.error("Every replica that took a %s call died under it (%s tries)", method, RETRIES + 1)
         raise EngineUnavailable("busy", f"{RETRIES + 1} tries failed")
