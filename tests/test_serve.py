@@ -265,6 +265,9 @@ def test_the_page_runs_its_model_calls_on_the_replicas(engine, checkpoint, photo
         for name, event, values in ROUTED_EVENTS:
             page.trigger(name, event, **values)
             assert passes == [], f"{name}.{event} ran the front end's model"
+        page.trigger("rank_source", "change", rank_source="uploads", rank_files=[page.upload(photos[4])])
+        page.trigger("rank_button", "click")  # the methods ranked over the uploaded photo
+        assert passes == [], "the ranking ran the front end's model"
     finally:
         page.close()
         demo.close()
@@ -282,6 +285,7 @@ def test_the_page_runs_its_model_calls_on_the_replicas(engine, checkpoint, photo
         "resnet.learn.lesions:gradient_along_depth",
         "resnet.core.explainer:Explainer.explain_batch",
         "resnet.core.explainer:Explainer.explain",
+        "resnet.evaluate.engine:score_picture",
     }
     assert expected <= set(ran), expected - set(ran)
 

@@ -19,6 +19,7 @@ import csv
 import hashlib
 import math
 import os
+import tempfile
 import time
 import zlib
 from collections.abc import Iterable
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from resnet.cams.methods import Heatmaps, Method, method_named
+from resnet.cams.methods import Heatmaps, Method, heatmaps_for, method_named
 from resnet.cams.trust import AGREEMENT_METHODS, CURVE_STEPS, faithfulness_curves, sanity_check
 from resnet.core.explainer import Explainer
 from resnet.core.explanation import find_class
@@ -243,6 +244,14 @@ class Scorer:
             if "energy" in metrics:
                 row["energy"] = energy(cam, boxes)
         return row
+
+
+def score_picture(explainer: Explainer, settings: Settings, name: str, data: bytes) -> Scored:
+    """``Scorer.score`` of one picture sent as its file's bytes (where the caller's files are out of
+    reach: a Ray Serve replica), with the explainer's one Heatmaps."""
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / Path(name).name).write_bytes(data)
+        return Scorer(explainer, settings, heatmaps=heatmaps_for(explainer)).score(Path(folder), Path(name).name)
 
 
 # -- where rows are kept ---------------------------------------------------------------------------

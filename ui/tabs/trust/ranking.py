@@ -14,7 +14,15 @@ from PIL import Image
 
 from resnet.cams.methods import method_named
 from resnet.cams.trust import CURVE_STEPS
-from resnet.evaluate.engine import DEFAULT_METRICS, FLOOR, QUICK_METHODS, Scorer, Settings, mean_curves, summarise
+from resnet.evaluate.engine import (
+    DEFAULT_METRICS,
+    FLOOR,
+    QUICK_METHODS,
+    Settings,
+    mean_curves,
+    score_picture,
+    summarise,
+)
 from ui.classes import Classifiers
 from ui.files import EXAMPLES, ScratchFiles
 from ui.text import duration, say, text
@@ -95,12 +103,11 @@ class MethodRanking:
             raise gr.Error(say(language, "rank_no_photos"))
         if len(photos) > MAX_PHOTOS:
             raise gr.Error(say(language, "rank_too_many", limit=MAX_PHOTOS, count=len(photos)))
-        shared = self.classifiers.shared  # its private model copy serves the package's methods
-        scorer = Scorer(shared.explainer, Settings(metrics=DEFAULT_METRICS), heatmaps=shared.heatmaps)
+        shared, settings = self.classifiers.shared, Settings(metrics=DEFAULT_METRICS)
         rows, skipped = [], []
         for done, photo in enumerate(photos):
             progress(done / len(photos), desc=say(language, "rank_running", done=done, total=len(photos)))
-            scored = scorer.score(photo.parent, photo.name)
+            scored = shared.run(score_picture, settings, photo.name, photo.read_bytes())  # here, or a replica
             rows += scored.rows
             if scored.skipped is not None:
                 skipped.append(photo.name)
