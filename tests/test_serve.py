@@ -22,6 +22,8 @@ from resnet import load_image
 from resnet.core.explainer import Explainer
 from resnet.serve.errors import EngineUnavailable
 
+from conftest import ROOT
+
 pytestmark = pytest.mark.slow  # a Ray instance and its replicas
 ray = pytest.importorskip("ray")
 serve = pytest.importorskip("ray.serve")
@@ -29,7 +31,6 @@ serve = pytest.importorskip("ray.serve")
 from resnet.serve.front import RayEngine, join  # noqa: E402 (needs Ray)
 from resnet.serve.settings import APP_NAME, ServeSettings  # noqa: E402
 
-ROOT = __import__("conftest").ROOT
 TOLERANCE = 1e-5  # the same threads, but batches of other sizes
 
 

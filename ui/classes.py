@@ -39,17 +39,13 @@ class Classifier:
             return self.engine.call(fn, *args, **kwargs)
         return self.engine.call_with_head(self.head, fn, *args, **kwargs)
 
-    def explain_steps(self, image, **kwargs):
+    def explain_steps(self, image, *, all_stages: bool = False, blocks: bool = False):
         """``Explainer.explain_steps`` where the model runs: on replicas, batched with other
         callers (a taught head's: in one call, its one answer given for both steps)."""
-        if self.engine is None:
-            return self.explainer.explain_steps(image, **kwargs)
-        if self.head is None:
-            return self.engine.explain_steps(image, **kwargs)
-        whole = self.run(
-            Explainer.explain, image, all_stages=kwargs.get("all_stages", False), blocks=kwargs.get("blocks", False)
-        )
-        return iter([whole] * (2 if kwargs.get("all_stages") else 1))
+        if self.engine is None or self.head is None:
+            return (self.engine or self.explainer).explain_steps(image, all_stages=all_stages, blocks=blocks)
+        whole = self.run(Explainer.explain, image, all_stages=all_stages, blocks=blocks)
+        return iter([whole] * (2 if all_stages else 1))
 
     def batches(self):
         """What ``resnet.video.frames.explain_frames`` needs of an Explainer (``explain_batch``),
@@ -109,8 +105,8 @@ class _RemoteBatches:
 class Classifiers:
     def __init__(self, explainer: Explainer, heatmaps: Heatmaps | None = None, keep: int = KEEP_HEADS, engine=None):
         """``heatmaps``: the shared model's (made if not given); ``engine``: the model's replicas
-        (``resnet.serve.front.RayEngine``), where ImageNet's first answers are computed (a taught
-        head's are computed here)."""
+        (``resnet.serve.front.RayEngine``), where every classifier's model calls go (a taught
+        head's with its head), or None: here."""
         heatmaps = heatmaps or heatmaps_for(explainer)
         self.shared = Classifier(explainer, heatmaps, explainer.weights.categories, None, engine)
         self._heads = HeadCache(self._classifier, keep)

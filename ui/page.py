@@ -94,9 +94,9 @@ def build_demo(
         max_batch: API requests and live frames computed at once, sharing forward passes
             (``resnet.core.batching``); 1 runs each on its own (as on ZeroGPU, where only a
             ``spaces.GPU`` call may use the GPU).
-        engine: the model's replicas on Ray Serve (``resnet.serve.front.RayEngine``): the API's
-            and live frames' explanations and a new photo's first answer are computed there
-            (batched by the replicas); None computes everything here.
+        engine: the model's replicas on Ray Serve (``resnet.serve.front.RayEngine``): the page's
+            and the API's model calls go there (explanations batched by the replicas); None
+            computes everything here.
     """
     tabs = Tabs(explainer, forward_seconds, max_batch, ScratchFiles(), engine)
     with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:

@@ -34,13 +34,13 @@ def says_engine_errors(fn: Callable, stream: bool) -> Callable:
     if stream:
 
         @functools.wraps(fn)
-        def stream(*args, **kwargs):
+        def streamed(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
             except EngineUnavailable as err:
                 raise message(err, args) from err
 
-        return stream
+        return streamed
 
     @functools.wraps(fn)
     def handler(*args, **kwargs):

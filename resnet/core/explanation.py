@@ -106,10 +106,9 @@ def _upsample(grid: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.T
 
 
 def upsample_cams(grids: dict[str, np.ndarray], size: tuple[int, int] = (224, 224)) -> dict[str, np.ndarray]:
-    """Grad-CAM grids (h, w) to CAMs over the crop (``size``), scaled again as the package does."""
-    return {
-        name: _upsample(torch.tensor(grid), size).numpy() for name, grid in grids.items()
-    }  # copies: may be read-only
+    """Grad-CAM grids (h, w) to CAMs over the crop (``size``), scaled again as the package does.
+    (``torch.tensor`` copies: a grid from a Ray replica is read-only.)"""
+    return {name: _upsample(torch.tensor(grid), size).numpy() for name, grid in grids.items()}
 
 
 def _normalise(cam: torch.Tensor) -> torch.Tensor:

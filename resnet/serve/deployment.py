@@ -53,10 +53,6 @@ def build(args: dict):
     unknown = set(args) - set(fields)
     if unknown:
         raise ValueError(f"Unknown settings {sorted(unknown)}; choose from {', '.join(fields)}.")
-    types = {name: type(field.default) for name, field in fields.items()}
-    return application(ServeSettings(**{k: v if v is None else _as(types[k], v) for k, v in args.items()}))
-
-
-def _as(kind: type, value):
-    """A value from the command line or YAML (text, or a number) as the field's type."""
-    return value if kind is type(None) else kind(value)
+    # Text from the command line, or YAML's numbers, as each field's type (weights stays as given).
+    chosen = {k: v if fields[k].default is None else type(fields[k].default)(v) for k, v in args.items()}
+    return application(ServeSettings(**chosen))

@@ -25,8 +25,9 @@ from resnet.serve.settings import APP_NAME, ServeSettings
 log = logging.getLogger(__name__)
 RETRIES = 5  # a call whose replica died is sent again (the calls compute, they change nothing)
 BACKOFF_S = (0.5, 1, 2, 4, 4)  # waits before the retries: Serve notices a dead replica, or starts a new one
-TIMEOUT_S = 600  # a call unanswered by then: the cluster is gone or stuck (the slowest page call, the method
-# agreement, takes minutes on a CPU)
+# A call unanswered by then: the cluster is gone or stuck (the slowest page call, the method
+# comparison, takes minutes on a CPU).
+TIMEOUT_S = 600
 
 
 def join(settings: ServeSettings, address: str | None = None):

@@ -15,8 +15,9 @@ class ServeSettings:
     path must exist there). ``replicas`` is a fixed count unless ``max_replicas`` is larger, then
     Serve scales between ``replicas`` and ``max_replicas`` to keep about ``target_ongoing``
     requests per replica. ``threads``: torch's CPU threads in a replica (the thread count moves
-    gradients in their last bits, so equal answers need equal counts). ``max_batch`` and ``batch_wait_s``: concurrent explanations share a
-    forward pass of up to ``max_batch`` images, waiting at most ``batch_wait_s`` for company.
+    gradients in their last bits, so equal answers need equal counts). ``max_batch`` and
+    ``batch_wait_s``: concurrent explanations share a forward pass of up to ``max_batch``
+    images, waiting at most ``batch_wait_s`` for company.
     """
 
     weights: str | None = None
