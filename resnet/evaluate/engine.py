@@ -262,9 +262,13 @@ class Store:
     atomically, so none is ever half there or written twice) and ``skipped/`` (one line per
     skipped image); ``done()`` says which images a resumed run leaves alone."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, parts: str = "scores.parquet", schema=None, order=("image", "method")):
+        """``parts``, ``schema`` (a function giving the pyarrow schema) and ``order`` (the sort of
+        ``rows``) are the evaluation's by default; the channel atlas keeps its examples the same way."""
         self.out = out
-        self.parts = out / "scores.parquet"
+        self.schema = schema or row_schema
+        self.order = list(order)
+        self.parts = out / parts
         self.skips = out / "skipped"
         self.parts.mkdir(parents=True, exist_ok=True)
         self.skips.mkdir(parents=True, exist_ok=True)
@@ -292,21 +296,21 @@ class Store:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(scored.rows, schema=row_schema())
+        table = pa.Table.from_pylist(scored.rows, schema=self.schema())
         target = self.parts / f"{self.key(scored.image)}.parquet"
         staging = target.with_name(f".{target.name}.tmp")
         pq.write_table(table, staging)
         os.replace(staging, target)
 
     def rows(self):
-        """Every row so far as a pandas DataFrame, sorted by image and method order."""
+        """Every row so far as a pandas DataFrame, sorted by ``order``."""
         import pandas as pd
 
         parts = sorted(self.parts.glob("*.parquet"))
         if not parts:
-            return pd.DataFrame({c: [] for c in COLUMNS})
+            return pd.DataFrame({c: [] for c in self.schema().names})
         frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-        return frame.sort_values(["image", "method"], kind="stable").reset_index(drop=True)
+        return frame.sort_values(self.order, kind="stable").reset_index(drop=True)
 
     def skipped(self) -> list[tuple[str, str]]:
         lines = (p.read_text().rstrip("\n").split("\t", 1) for p in self.skips.glob("*.tsv"))
