@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from resnet.cli import evaluate, explain, race, teach, video
+from resnet.cli import atlas, evaluate, explain, race, teach, video
 from resnet.core.runtime import tune_allocator
 
-SUBCOMMANDS = {"explain": explain, "teach": teach, "video": video, "race": race, "evaluate": evaluate}
+SUBCOMMANDS = {"explain": explain, "teach": teach, "video": video, "race": race, "evaluate": evaluate, "atlas": atlas}
 
 
 def build_parser() -> argparse.ArgumentParser:
