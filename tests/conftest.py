@@ -46,6 +46,7 @@ def _offline_environment(tmp_path_factory):
     patch.setenv("RESNET_OFFLINE", "1")
     patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
     patch.delenv("RESNET_WEIGHTS", raising=False)
+    patch.setenv("RESNET_CHANNEL_CACHE", str(tmp_path_factory.mktemp("channel_cache")))  # never the user's
     yield
     patch.undo()
 

@@ -26,8 +26,9 @@ MAY_IMPORT = {
     "evaluate": {"core", "cams", "present", "evaluate"},
     "learn": {"core", "cams", "present", "learn"},
     "video": {"core", "cams", "present", "video"},
+    "channels": {"core", "cams", "present", "evaluate", "channels"},
     "serve": {"core", "serve"},
-    "cli": {"core", "cams", "present", "evaluate", "learn", "video", "cli"},
+    "cli": {"core", "cams", "present", "evaluate", "learn", "video", "channels", "cli"},
 }
 
 
