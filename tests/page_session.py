@@ -74,15 +74,16 @@ class PageSession:
         self._run_chain(self.dependencies[index]["id"])
         return outputs
 
-    def trigger(self, name: str, event: str, on_update=None, **values: Any) -> list:
+    def trigger(self, name: str, event: str, on_update=None, event_data: dict | None = None, **values: Any) -> list:
         """What the page does when component ``name`` fires ``event`` ("click", "input", ...),
         after the visitor set ``values`` (by component name); returns the first event's outputs.
         ``on_update()`` is called for each update a streaming handler (this event's or a chained
-        one's) sends before it finishes."""
+        one's) sends before it finishes; ``event_data``: what the browser sends with the event
+        (a gallery's ``select``: ``{"index": i, "value": ...}``)."""
         self.values.update({self.ids[key]: value for key, value in values.items()})
         target = [self.ids[name], event]
         index = next(i for i, d in enumerate(self.dependencies) if target in d["targets"])
-        outputs = self._run_one(index, {}, on_update)
+        outputs = self._run_one(index, {}, on_update, event_data)
         self._run_chain(self.dependencies[index]["id"], on_update)
         return outputs
 
@@ -93,7 +94,7 @@ class PageSession:
                     self._run_one(i, {}, on_update)
                     self._run_chain(d["id"], on_update)
 
-    def _run_one(self, index: int, values: dict, on_update=None) -> list:
+    def _run_one(self, index: int, values: dict, on_update=None, event_data: dict | None = None) -> list:
         dependency = self.dependencies[index]
         data = []
         for component in dependency["inputs"]:
@@ -108,7 +109,7 @@ class PageSession:
                 data.append(self.values.get(component))
         body = {
             "data": data,
-            "event_data": None,
+            "event_data": event_data,
             "fn_index": index,
             "trigger_id": dependency["targets"][0][0],
             "session_hash": self.session_hash,

@@ -69,8 +69,9 @@ def test_bad_file_gets_a_clear_error_and_the_server_keeps_serving(client, tmp_pa
     assert len(labels["confidences"]) == 5
 
 
-def test_only_explain_and_predict_are_public_endpoints(client):
-    assert list(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == ["/explain", "/predict"]
+def test_only_explain_predict_and_channel_are_public_endpoints(client):
+    endpoints = list(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert endpoints == ["/explain", "/predict", "/channel"]
 
 
 def test_predict_answers_with_numbers_only(client, explainer, weights, photos):
@@ -167,7 +168,7 @@ def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
         assert "random weights (seed 0) · UNTRAINED" in config
         assert listening_addresses(free_port) == {"127.0.0.1"}  # loopback unless told otherwise
         tools = get_json(f"{url}/gradio_api/mcp/schema")
-        assert [tool["name"] for tool in tools] == ["explain", "predict"]
+        assert [tool["name"] for tool in tools] == ["explain", "predict", "channel"]
         labels, _, _ = Client(url, verbose=False).predict(
             handle_file(str(ROOT / "assets" / "coffee.jpg")), api_name="/explain"
         )
@@ -185,7 +186,7 @@ def test_mcp_tool_is_described_by_the_explain_docstring(explainer, free_port):
         tools = get_json(f"http://127.0.0.1:{free_port}/gradio_api/mcp/schema")
     finally:
         demo.close()
-    assert [tool["name"] for tool in tools] == ["explain", "predict"]
+    assert [tool["name"] for tool in tools] == ["explain", "predict", "channel"]
     assert "top-5" in tools[0]["description"] and "image_path" in tools[0]["inputSchema"]["properties"]
 
 

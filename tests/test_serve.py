@@ -233,6 +233,8 @@ ROUTED_EVENTS = [
     ("flow_button", "click", {}),
     ("video_frame", "release", {"video_frame": 2}),  # one frame of the clip below, opened in full
     ("video_analyse", "click", {}),  # that frame in the Explain panel
+    ("channel_button", "click", {"channel_layer": "layer2.0", "channel_index": 3}),  # a channel's picture and map
+    ("behind_button", "click", {}),  # the layer4 channels behind the answer
 ]
 
 
@@ -287,6 +289,9 @@ def test_the_page_runs_its_model_calls_on_the_replicas(engine, checkpoint, photo
         "resnet.core.explainer:Explainer.explain_batch",
         "resnet.core.explainer:Explainer.explain",
         "resnet.evaluate.engine:score_picture",
+        "resnet.channels.answers:channel_card",
+        "resnet.channels.answers:example_crops",
+        "resnet.channels.answers:behind_answer",
     }
     assert expected <= set(ran), expected - set(ran)
 

@@ -40,7 +40,7 @@ WRAPPED |= {
     "block_lesson",
 }
 WRAPPED |= {"add_photos", "add_snapshot", "example_classes", "try_head", "occlusion", "explain_video", "open_frame"}
-WRAPPED |= {"explain_edited", "lesion_panel", "flow_panel", "rank"}
+WRAPPED |= {"explain_edited", "lesion_panel", "flow_panel", "rank", "show", "behind", "channel", "from_features"}
 
 
 def round_trip(value):
@@ -118,6 +118,7 @@ def test_page_handlers_take_and_return_picklable_values(zero, explainer, photos,
     assert len(call["features"](view, 8, "global").gallery) == 5
     assert call["lessons"](view, 3, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "layer1.0", 7, "en").gradient_plot
     assert call["block_lesson"](view, "layer4.2", 2047, "en").block_numbers
+    assert list(call["show"](view, "layer2.0", 3, "en"))[-1].channel_where
     examples = call["example_classes"]("en", progress=progress).teach_state
     more = call["add_photos"](examples, "more", [str(photos[3])], "en", progress=progress).teach_state
     assert more.photos("more") == 1

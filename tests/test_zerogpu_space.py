@@ -159,6 +159,10 @@ def test_every_event_runs_without_touching_an_offloaded_tensor(space, photos, tm
     fire("lesson_channel", "release", lesson_channel=7)
     fire("lesion_button", "click")
     fire("flow_button", "click")
+    fire("channel_button", "click", channel_layer="layer2.0", channel_index=3)
+    fire("behind_button", "click")
+    fire("gallery", "select", event_data={"index": 2, "value": None, "selected": True})  # a stage's grid: its channel
+    Client(url, verbose=False).predict("layer1", 5, api_name="/channel")
     fire("video_button", "click", video_in=page.upload(clip), video_fps=4)
     fire("video_frame", "release", video_frame=2)
     fire("video_analyse", "click")

@@ -38,6 +38,8 @@ CSS = (
     # Captions and labels wrap instead of being cut ("ch 344 · +0.…" hid the number it was there for).
     ".caption-label { white-space: normal !important; max-width: 100% !important; text-overflow: clip !important; }"
     ".scroll-sideways { overflow-x: auto; } .scroll-sideways table { min-width: 34rem; }"
+    # A phone fits a group's five tabs in one row (Gradio moves tabs that do not fit into a menu).
+    "@media (max-width: 480px) { .tab-container button { padding: 0 6px !important; } }"
 )
 ANSWER_ID = "answer"  # the Explain panel's answer column: top-5, heatmap, pickers
 # On a narrow screen the answer column sits below the photo and its pickers: a new photo brings it into view.

@@ -3,7 +3,7 @@ that cross tabs (the analysis fan-out, a frame sent to the Explain panel, tab se
 
 Each tab lives in ``ui/tabs/`` and owns its layout (``build``), its events (``wire``) and its
 handlers; adding a tab is one file there, its strings in each locale, and one line in ``GROUPS``.
-The public API is ``/explain`` and ``/predict`` (``ui.api``); the page's own events are private.
+The public API is ``/explain``, ``/predict`` and ``/channel`` (``ui.api``); the page's events are private.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ui.records import named_components
 from ui.sessions import forget_closed_pages
 from ui.shared import Shared
 from ui.tabs.blocks import BlocksTab
+from ui.tabs.channels import ChannelsTab
 from ui.tabs.features import FeaturesTab
 from ui.tabs.lab import LabTab
 from ui.tabs.learn import LearnTab
@@ -42,7 +43,7 @@ CONCURRENCY = 2  # page analyses computed at once (the model is shared, threads 
 MAX_BATCH = 8  # API requests / live frames in flight at once, batched into shared forward passes
 # The tab groups under the Explain panel, in order: (id, title key, the tabs' names in ``Tabs``).
 GROUPS = (
-    ("inside", "group_inside", ("features", "stages", "blocks", "logit")),
+    ("inside", "group_inside", ("features", "stages", "blocks", "logit", "channels")),
     ("test", "group_test", ("trust", "whatif")),
     ("motion", "group_motion", ("live", "video")),
     ("learn_teach", "group_learn", ("learn", "lab", "teach")),
@@ -60,11 +61,12 @@ class Tabs:
         batcher = engine or (BatchingExplainer(explainer, max_batch) if max_batch > 1 else None)
         classifiers = Classifiers(explainer, engine=engine)  # ImageNet's classes, and each visitor's taught head
         self.explain = ExplainPanel(explainer, files, forward_seconds, classifiers)
-        self.api = Api(explainer, files, batcher)
+        self.api = Api(explainer, files, batcher, classifiers.shared.run)
         self.features = FeaturesTab(explainer, files, classifiers)
         self.stages = StagesTab(classifiers, files)
         self.blocks = BlocksTab(explainer.model, files)
         self.logit = LogitTab()
+        self.channels = ChannelsTab(explainer, files, classifiers, forward_seconds)
         self.trust = TrustTab(explainer, self.explain.heatmaps, files, forward_seconds, classifiers)
         self.whatif = WhatIfTab(explainer, files, classifiers)
         self.live = LiveTab(explainer, files, batcher, classifiers)
@@ -138,6 +140,7 @@ def _wire(demo: gr.Blocks, shared: Shared, tabs: Tabs, places: dict, concurrency
     for tab in (tabs.features, tabs.blocks, tabs.whatif, tabs.video, tabs.learn, tabs.lab, tabs.teach):
         tab.wire(shared)
     tabs.trust.wire(shared, explain)
+    tabs.channels.wire(shared, tabs.features, tabs.logit)
     tabs.live.wire(shared, concurrency)
     for analyzed in explain.analyses:  # a new image: what the other tabs compute from it
         tabs.trust.follow_heatmap(shared, analyzed)
@@ -163,7 +166,7 @@ def _wire_tab_selection(shared: Shared, tabs: Tabs, places: dict) -> None:
         chosen = tab.select(_both(is_learn), None, [learn_inner, shared.learn_open], api_visibility="private")
         tabs.learn.lessons_on(shared, chosen.then)
     for group in outer.children:
-        shown = _learn_shown if group.id == learn_group else _learn_hidden
+        shown = _learn_shown if group.id == learn_group else (lambda _learn_is_selected: False)
         opened = group.select(shown, learn_inner, shared.learn_open, api_visibility="private")
         if group.id == learn_group:
             tabs.learn.lessons_on(shared, opened.then)
@@ -176,10 +179,6 @@ def _both(value: bool):
 def _learn_shown(learn_is_selected: bool) -> bool:
     """The Learn tab's group is opened: the Learn tab shows if it is the group's selected tab."""
     return bool(learn_is_selected)
-
-
-def _learn_hidden(learn_is_selected: bool) -> bool:
-    return False
 
 
 def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, **kwargs) -> None:

@@ -110,11 +110,12 @@ class Shared:
         stop.click(can_stop(False), None, stop, cancels=[running], queue=False, api_visibility="private")
         return running
 
-    def go_to(self, button, tab_id: str) -> None:
-        """``button`` shows tab ``tab_id``: its group, then the tab (``places`` is set by the page)."""
+    def go_to(self, trigger, tab_id: str) -> None:
+        """``trigger`` (``button.click``, ``event.then``) shows tab ``tab_id``: its group, then the tab
+        (``places`` is set by the page)."""
         group, outer, inner = self.places[tab_id]
         show = lambda: (gr.Tabs(selected=group), gr.Tabs(selected=tab_id))  # noqa: E731
-        button.click(show, None, [outer, inner], api_visibility="private")
+        trigger(show, None, [outer, inner], api_visibility="private")
 
     def gpu_seconds(self, fn: Callable, parameter: str, method_of=lambda value: value, times: int = 1):
         """A ZeroGPU duration hint for handler ``fn``: the cost of the CAM method that its argument

@@ -207,6 +207,29 @@ STATIC = {
     ),
     "logit_plot": "Channel contributions",
     "logit_maps": "Those channels' layer4 maps",
+    "tab_channels": "Channels",
+    "channels_caption": (
+        "What does one channel look for? Its **feature visualization** is a picture optimized to make the "
+        "channel fire as hard as it can (its pixels are a smooth Fourier spectrum, nudged by gradient ascent "
+        "while jittered, zoomed and turned, so the picture must work wherever the network looks). Below it: "
+        "the example photos' crops where the channel fires most (each crop is what that position can see, its "
+        "receptive field), and where it fires on your photo. Pick a layer and a channel, or click a map in "
+        "the Logits tab. A picture takes seconds to make; one made before opens at once."
+    ),
+    "channel_layer": "Layer: the stem or a block (a stage's last block is its output)",
+    "channel_index": "Channel",
+    "channel_button": "Show what this channel looks for",
+    "channel_picture": "What it looks for (optimized picture)",
+    "channel_where": "Where it fires on your photo",
+    "channel_examples": "Example crops that make it fire most",
+    "behind_caption": (
+        "### The channels behind this answer\n"
+        "The layer4 channels that add most to the explained class's logit, each with what it looks for and "
+        "where on your photo it adds to this class (its activation times its weight for the class: these "
+        "maps sum to its part of the logit)."
+    ),
+    "behind_button": "Show the channels behind this answer",
+    "behind_gallery": "Channels behind the answer",
     "tab_trust": "Trust this map?",
     "trust_intro": (
         "Tests that the heatmap shown really explains the model. **Sanity check** (Adebayo et al., 2018): "
@@ -426,6 +449,20 @@ SERVER = {
     "empty_tab_stages": "{label} appears here once a photo is explained in the panel above.",
     "empty_tab_blocks": "{label} appears here once a photo is explained in the panel above.",
     "empty_tab_logit": "{label} appears here once a photo is explained in the panel above.",
+    "sentence_gap": " ",  # between sentences
+    "channel_bad_layer": "Choose a layer from the menu: the stem or one of the 16 blocks.",
+    "channel_bad": "{layer} has channels 0 to {last}; choose one of them.",
+    "channel_wait": "Optimizing a picture for this channel: {seconds} (pictures made before open at once)…",
+    "channel_done": "**{layer} · channel {k}**: its picture drives the channel to a mean of {value:.2f}.",
+    "channel_on_photo": "On your photo its mean is {mean:.2f} and its peak {peak:.2f}.",
+    "channel_no_photo": "Explain a photo above to see where it fires on it.",
+    "channel_share": "Its part of the logit of *{name}*: {share:+.3f}.",
+    "channel_where_caption": "{layer} · channel {k}",
+    "behind_wait": "Optimizing pictures for the {count} channels that add most to *{name}*: {seconds}…",
+    "behind_done": "The {count} channels that add most to *{name}* give {total:+.2f} of its logit together.",
+    "behind_picture": "ch {k} · {value:+.2f}: what it looks for",
+    "behind_where": "ch {k}: where it adds to {name}",
+    "empty_tab_channels": "{label} appears here when you press the button above it in this tab.",
     "empty_tab_trust": "{label} appears here when you press the button for it in this tab.",
     "empty_tab_whatif": "{label} appears here when you paint over part of the photo and press "
     f"“{STATIC['whatif_button']}”.",

@@ -182,6 +182,26 @@ STATIC = {
     ),
     "logit_plot": "各通道的贡献",
     "logit_maps": "这些通道的 layer4 特征图",
+    "tab_channels": "通道",
+    "channels_caption": (
+        "一个通道在寻找什么？它的**特征可视化**是一张经过优化、让该通道尽可能强烈激活的图片（图片的像素是平滑的傅里叶频谱，"
+        "在随机平移、缩放和旋转下用梯度上升调整，所以无论网络看向哪里，图片都必须起作用）。下方是示例照片中让该通道激活最强的裁剪"
+        "（每个裁剪就是该位置能看到的范围，即它的感受野），以及它在你的照片上的激活位置。请选择层和通道，或在“得分构成”标签页中点击一张图。"
+        "生成一张图片需要几秒钟；以前生成过的会立即打开。"
+    ),
+    "channel_layer": "层：stem 或某个残差块（每个阶段的最后一块即该阶段的输出）",
+    "channel_index": "通道",
+    "channel_button": "显示这个通道在寻找什么",
+    "channel_picture": "它在寻找什么（优化出的图片）",
+    "channel_where": "它在你的照片上的激活位置",
+    "channel_examples": "让它激活最强的示例裁剪",
+    "behind_caption": (
+        "### 这个答案背后的通道\n"
+        "对所解释类别的 logit 贡献最大的 layer4 通道，每个都显示它在寻找什么，以及它在你的照片上哪里为这个类别加分"
+        "（它的激活乘以它对该类别的权重：这些图之和就是它在 logit 中所占的部分）。"
+    ),
+    "behind_button": "显示这个答案背后的通道",
+    "behind_gallery": "答案背后的通道",
     "tab_trust": "这张图可信吗？",
     "trust_intro": (
         "检验所显示的热力图是否真的在解释模型。**合理性检验**（Adebayo 等，2018）：在私有副本上自顶向下逐层重新初始化网络；"
@@ -396,6 +416,20 @@ SERVER = {
     "empty_tab_stages": "上方面板解释一张照片后，{label}将显示在这里。",
     "empty_tab_blocks": "上方面板解释一张照片后，{label}将显示在这里。",
     "empty_tab_logit": "上方面板解释一张照片后，{label}将显示在这里。",
+    "sentence_gap": "",  # between sentences
+    "channel_bad_layer": "请从菜单中选择一层：stem 或 16 个残差块之一。",
+    "channel_bad": "{layer} 的通道编号为 0 到 {last}，请从中选择。",
+    "channel_wait": "正在为这个通道优化图片：{seconds}（以前生成过的图片会立即打开）…",
+    "channel_done": "**{layer} · 通道 {k}**：它的图片使该通道的平均激活达到 {value:.2f}。",
+    "channel_on_photo": "在你的照片上，它的平均值为 {mean:.2f}，峰值为 {peak:.2f}。",
+    "channel_no_photo": "在上方解释一张照片，即可看到它在照片上的激活位置。",
+    "channel_share": "它在 *{name}* 的 logit 中所占的部分：{share:+.3f}。",
+    "channel_where_caption": "{layer} · 通道 {k}",
+    "behind_wait": "正在为对 *{name}* 贡献最大的 {count} 个通道优化图片：{seconds}…",
+    "behind_done": "对 *{name}* 贡献最大的 {count} 个通道合计贡献其 logit 的 {total:+.2f}。",
+    "behind_picture": "通道 {k} · {value:+.2f}：它在寻找什么",
+    "behind_where": "通道 {k}：它在哪里为{name}加分",
+    "empty_tab_channels": "在本标签页中按下其上方的按钮后，{label}将显示在这里。",
     "empty_tab_trust": "按下本页对应的按钮后，{label}将显示在这里。",
     "empty_tab_whatif": f"在照片上涂掉一部分并按“{STATIC['whatif_button']}”后，{{label}}将显示在这里。",
     "empty_tab_live": "摄像头推流时，{label}将显示在这里：请按摄像头的录制按钮。",

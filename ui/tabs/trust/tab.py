@@ -135,7 +135,7 @@ class TrustTab:
         shared.event(agreement, self.agreement, [view, cmap], AgreementPanel, self, gpu=agreement_seconds)
         negative = [view, cmap, alpha]
         shared.event(self.negative_button.click, self.negative_map, negative, NegativeMap, explain, gpu=True)
-        shared.go_to(self.stages_button, "stages")
+        shared.go_to(self.stages_button.click, "stages")
         chosen = self.layercam_button.click(lambda: LAYERCAM, None, explain.method, api_visibility="private")
         explain.retargets.append(explain.retarget_on(shared, chosen.then, explain.any_class))
         self.ranking.wire(shared)
