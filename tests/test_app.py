@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import gradio.routes
 import numpy as np
 import pytest
 import torch
@@ -179,13 +180,17 @@ def test_app_starts_offline_without_weights_and_says_so(tmp_path, free_port):
     assert "could not be loaded" in output  # the warning is in the log too
 
 
-def test_mcp_tool_is_described_by_the_explain_docstring(explainer, free_port):
+def test_mcp_tool_is_described_by_the_explain_docstring(explainer, free_port, monkeypatch):
+    made = []  # Gradio's web apps made on the way to serving: only launch's serves, so only it is made
+    create_app = gradio.routes.App.create_app
+    monkeypatch.setattr(gradio.routes.App, "create_app", lambda *a, **k: made.append(1) or create_app(*a, **k))
     demo = build_demo(explainer)
     launch(demo, "127.0.0.1", free_port, prevent_thread_lock=True, quiet=True, mcp_server=True)
     try:
         tools = get_json(f"http://127.0.0.1:{free_port}/gradio_api/mcp/schema")
     finally:
         demo.close()
+    assert len(made) == 1 and demo.app is demo.server_app
     assert [tool["name"] for tool in tools] == ["explain", "predict", "channel"]
     assert "top-5" in tools[0]["description"] and "image_path" in tools[0]["inputSchema"]["properties"]
 

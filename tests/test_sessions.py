@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import time
+import tracemalloc
 
 import pytest
 from page_session import EventFailed, PageSession
@@ -51,6 +52,29 @@ def test_a_closed_page_gives_its_session_back_and_others_keep_theirs(served, exp
     finally:
         page.close()
         other.close()
+
+
+@pytest.mark.slow
+def test_a_session_keeps_no_copy_of_the_page_config(served, photos):
+    demo, url = served
+    page = PageSession(url)
+    try:
+        page.trigger("button", "click", image=page.upload(photos[0]))
+        session = demo.state_holder.session_data[page.session_hash]
+        assert list(session.components) == []  # Gradio's own kept every component's config and value
+        assert page.value("labels")["confidences"]  # the page still answers, and keeps its view
+        assert kept_view(demo, page).explanation is not None
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            fresh = demo.state_holder["a-page-that-just-opened"]
+            cost = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+            demo.state_holder.session_data.pop("a-page-that-just-opened", None)
+        assert fresh.state_data == {} and cost < 100_000  # Gradio's own: about 530 kB for this page
+    finally:
+        page.close()
 
 
 def test_a_page_event_without_an_analysis_asks_for_a_photo(server, fast_heartbeat):

@@ -13,14 +13,14 @@ import gradio as gr
 from resnet import Explainer
 from resnet.core.batching import BatchingExplainer
 from resnet.video import frames as video
-from ui.accessibility import ACCESSIBILITY_JS, THEME
-from ui.accessibility import CSS as ACCESSIBILITY_CSS
+from ui import accessibility
 from ui.api import Api
+from ui.app_once import made_at_launch
 from ui.classes import Classifiers
 from ui.files import ASSETS, CACHE_CLEAN_EVERY_S, CACHE_MAX_AGE_S, ScratchFiles
 from ui.panel import ExplainPanel
 from ui.records import named_components
-from ui.sessions import forget_closed_pages
+from ui.sessions import keep_pages_lean
 from ui.shared import Shared
 from ui.tabs.blocks import BlocksTab
 from ui.tabs.channels import ChannelsTab
@@ -50,7 +50,7 @@ GROUPS = (
 )
 CSS = (
     ".pixelated img { image-rendering: pixelated; }"  # feature maps arrive at 1 px per activation
-    f"#{RELABEL_ID} {{ display: none !important; }}" + ACCESSIBILITY_CSS  # clicked by WATCH_LANGUAGE_JS only
+    f"#{RELABEL_ID} {{ display: none !important; }}" + accessibility.CSS  # clicked by WATCH_LANGUAGE_JS only
 )
 
 
@@ -101,14 +101,14 @@ def build_demo(
             computes everything here.
     """
     tabs = Tabs(explainer, forward_seconds, max_batch, ScratchFiles(), engine)
-    with gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
+    with made_at_launch(), gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
         shared = Shared(on_gpu, forward_seconds)
         tabs.api.build()
         gr.Markdown(text("intro"))
         tabs.explain.build(shared)
         groups = _build_groups(shared, tabs)
         _wire(demo, shared, tabs, groups, max(max_batch, CONCURRENCY))
-        forget_closed_pages(demo)
+        keep_pages_lean(demo)
     for owner in (shared, *vars(tabs).values(), tabs.trust.ranking):  # tests and the load test find them by name
         for name, component in named_components(owner).items():
             if component.elem_id is None:
@@ -183,7 +183,8 @@ def _learn_shown(learn_is_selected: bool) -> bool:
 
 def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, **kwargs) -> None:
     """Start the server with the product's limits (tests use this too)."""
-    demo.queue(max_size=queue_size, default_concurrency_limit=CONCURRENCY)
+    with made_at_launch():
+        demo.queue(max_size=queue_size, default_concurrency_limit=CONCURRENCY)
     demo.launch(
         server_name=host,
         server_port=port,
@@ -192,8 +193,8 @@ def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, 
         show_error=True,
         allowed_paths=[str(ASSETS)],
         css=CSS,
-        theme=THEME,
-        js=ACCESSIBILITY_JS,
+        theme=accessibility.THEME,
+        js=accessibility.ACCESSIBILITY_JS,
         i18n=I18N,
         **kwargs,
     )
