@@ -62,6 +62,16 @@ def test_a_session_keeps_no_copy_of_the_page_config(served, photos):
         page.trigger("button", "click", image=page.upload(photos[0]))
         session = demo.state_holder.session_data[page.session_hash]
         assert list(session.components) == []  # Gradio's own kept every component's config and value
+        other = PageSession(url)  # pages in one language share their class menus' 1,000 entries
+        try:
+            menus = [
+                demo.state_holder.session_data[p.session_hash].blocks_config.blocks[p.ids["any_class"]]
+                for p in (page, other)
+            ]
+            assert menus[0] is not menus[1] and len(menus[0].choices) == 1000
+            assert all(a is b for a, b in zip(menus[0].choices, menus[1].choices, strict=True))
+        finally:
+            other.close()
         assert page.value("labels")["confidences"]  # the page still answers, and keeps its view
         assert kept_view(demo, page).explanation is not None
         tracemalloc.start()

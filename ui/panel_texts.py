@@ -4,6 +4,7 @@ each method's cost here, the faithfulness line."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,20 @@ def class_choices(
     classifier: Classifier, language: str | None = None, with_none: bool = False
 ) -> list[tuple[str, int]]:
     """A class menu's entries in ``language``; a translated name keeps its English name beside it,
-    so either can be typed to search. ``with_none``: "no contrast class" first."""
-    names = zip(classifier.names(language), classifier.categories, strict=True)
-    classes = [(f"{name} ({i})" if name == en else f"{name} · {en} ({i})", i) for i, (name, en) in enumerate(names)]
-    return [(say(language, "no_contrast"), NO_CONTRAST), *classes] if with_none else classes
+    so either can be typed to search. ``with_none``: "no contrast class" first. Pages in the same
+    language share one menu (each session's copy of a menu holds the same entries, not new ones)."""
+    none = say(language, "no_contrast") if with_none else None
+    return _menu(tuple(classifier.names(language)), tuple(classifier.categories), none)
+
+
+@lru_cache(maxsize=16)
+def _menu(names: tuple[str, ...], categories: tuple[str, ...], none: str | None) -> list[tuple[str, int]]:
+    """Menu entries, "name (i)" or "name · English (i)"; ``none`` (the "no contrast class" entry) first if given."""
+    classes = [
+        (f"{name} ({i})" if name == en else f"{name} · {en} ({i})", i)
+        for i, (name, en) in enumerate(zip(names, categories, strict=True))
+    ]
+    return [(none, NO_CONTRAST), *classes] if none is not None else classes
 
 
 def method_choices(forward_seconds: float, language: str | None = None) -> list[tuple[str, str]]:
