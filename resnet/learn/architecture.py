@@ -39,13 +39,15 @@ def architecture(explainer: Explainer) -> list[Part]:
 
     The FLOP counter hooks modules globally, so it runs on a private copy of the model, made on
     PyTorch's "meta" device: shapes without data, so measuring costs no second 100 MB model.
+    Parameters are counted on the model itself.
     """
-    model = _meta_copy(explainer.model)
+    real = explainer.model
     members = {
-        "stem": [getattr(model, name) for name in STEM],
-        **{name: [getattr(model, name)] for name in STAGE_NAMES},
-        "head": [model.avgpool, model.fc],
+        "stem": [getattr(real, name) for name in STEM],
+        **{name: [getattr(real, name)] for name in STAGE_NAMES},
+        "head": [real.avgpool, real.fc],
     }
+    model = _meta_copy(real)
     x = torch.zeros(1, 3, 224, 224, device="meta")
     counter = FlopCounterMode(display=False)
     with torch.inference_mode():
@@ -66,11 +68,19 @@ def architecture(explainer: Explainer) -> list[Part]:
 
 
 def _meta_copy(model: torch.nn.Module) -> torch.nn.Module:
-    """A copy of ``model`` whose parameters and buffers are float32 tensors on the meta device."""
+    """A copy of ``model`` whose parameters and buffers are float32 tensors on the meta device,
+    its BatchNorm layers left out."""
     memo = {}
     for tensor in [*model.parameters(), *model.buffers()]:
         meta = tensor.detach().to("meta", torch.float32 if tensor.is_floating_point() else tensor.dtype)
         memo[id(tensor)] = (
             torch.nn.Parameter(meta, tensor.requires_grad) if isinstance(tensor, torch.nn.Parameter) else meta
         )
-    return copy.deepcopy(model, memo)
+    meta_model = copy.deepcopy(model, memo)
+    # BatchNorm keeps shapes and the counter counts none of its work, but on the meta device it
+    # runs PyTorch's Python decomposition (three quarters of the measuring time): left out.
+    for module in list(meta_model.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, torch.nn.BatchNorm2d):
+                setattr(module, name, torch.nn.Identity())
+    return meta_model
