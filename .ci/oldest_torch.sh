@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The app on the oldest torch/torchvision pair requirements.txt admits, on ZeroGPU's Python
-# (3.10) where this machine has it: the engine and unit tests, and the ZeroGPU tests (a Space served).
+# (3.10) where this machine has it: the fast tier (the engine and unit tests).
 # A ZeroGPU Space installs torch from its own list of versions, so the range must hold at its
 # low end too. Run by .ci/run after the main suite; by hand: bash .ci/oldest_torch.sh
 set -euo pipefail
@@ -20,4 +20,3 @@ import sys, torch, torchvision
 print(f"oldest pair: Python {sys.version.split()[0]}, torch {torch.__version__}, torchvision {torchvision.__version__}")
 PY
 .oldest-venv/bin/python -m pytest -q -p no:cacheprovider -m "not slow"
-.oldest-venv/bin/python -m pytest -q -p no:cacheprovider -m slow tests/test_zerogpu.py tests/test_zerogpu_space.py
