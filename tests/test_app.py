@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import gradio.blocks
 import gradio.routes
 import numpy as np
 import pytest
@@ -184,7 +185,11 @@ def test_mcp_tool_is_described_by_the_explain_docstring(explainer, free_port, mo
     made = []  # Gradio's web apps made on the way to serving: only launch's serves, so only it is made
     create_app = gradio.routes.App.create_app
     monkeypatch.setattr(gradio.routes.App, "create_app", lambda *a, **k: made.append(1) or create_app(*a, **k))
+    configs = []  # the page's config, likewise: none before launch
+    get_config = gradio.blocks.Blocks.get_config_file
+    monkeypatch.setattr(gradio.blocks.Blocks, "get_config_file", lambda b: configs.append(1) or get_config(b))
     demo = build_demo(explainer)
+    assert configs == []
     launch(demo, "127.0.0.1", free_port, prevent_thread_lock=True, quiet=True, mcp_server=True)
     try:
         tools = get_json(f"http://127.0.0.1:{free_port}/gradio_api/mcp/schema")
