@@ -9,7 +9,7 @@ import shutil
 import pytest
 import torch
 from safetensors.torch import save_file
-from torchvision.models import ResNet50_Weights, resnet18
+from torchvision.models import ResNet50_Weights, resnet18, resnet50
 
 from resnet import load_weights
 from resnet.core.weights import hub_checkpoint_path, known_weights_name, resolve_device
@@ -39,6 +39,18 @@ def test_safetensors_file_loads_the_same_weights(tmp_path, checkpoint, weights):
     loaded = load_weights(str(path), device="cpu")
     assert same_parameters(loaded.model, weights.model)
     assert loaded.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_half_precision_checkpoint_loads_as_float32(tmp_path, checkpoint):
+    path = tmp_path / "half.pth"
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in torch.load(checkpoint).items()}, path)
+    loaded = load_weights(str(path), device="cpu").model
+    state = loaded.state_dict()
+    assert all(t.device.type == "cpu" for t in state.values())  # built on meta: every tensor was given
+    assert {t.dtype for t in state.values()} == {torch.float32, torch.int64}
+    reference = resnet50(weights=None)  # torchvision's own loading copies the half tensors into float32 ones
+    reference.load_state_dict(torch.load(path, weights_only=True))
+    assert same_parameters(loaded, reference)
 
 
 def test_hub_cache_is_used_without_downloading(tmp_path, monkeypatch, checkpoint, weights):
