@@ -233,13 +233,12 @@ class Explainer:
         given = torch.tensor([-1 if c is None else self.check_class(c) for c in cam_classes], device=logits.device)
         return torch.where(given >= 0, given, logits.argmax(dim=1))
 
-    def warm_up(self, runs: int = 5) -> float:
-        """Run the model on a blank input once (first-call set-up), then ``runs`` times; return the
-        median run's seconds (one run alone swung 5× on a busy machine)."""
+    def warm_up(self, runs: int = 3) -> float:
+        """Run the model on a blank input ``runs`` times; return the median run's seconds (one run
+        alone swung 5× on a busy machine; the first, which also sets up the kernels, is the slowest)."""
         x = torch.zeros(1, 3, 224, 224, device=self.device).contiguous(memory_format=self.weights.memory_format)
         seconds = []
         with torch.inference_mode():
-            self.forward_stages(x)
             for _ in range(runs):
                 start = time.perf_counter()
                 self.forward_stages(x)
