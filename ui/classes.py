@@ -52,11 +52,11 @@ class Classifier:
         where the model runs: the explainer itself, or its calls sent to the replicas."""
         return self.explainer if self.engine is None else _RemoteBatches(self)
 
-    def heatmap(self, explanation: Explanation, method: str, cam_class: int, contrast: int | None = None):
-        """``Heatmaps.heatmap``: Grad-CAM here (from the stored activations and the host's
-        ``fc``), the package's methods where the model runs."""
+    def kept_heatmap(self, explanation: Explanation, method: str, cam_class: int, contrast: int | None = None):
+        """``Heatmaps.kept_heatmap``: Grad-CAM here (its grid, from the stored activations and the
+        host's ``fc``), the package's methods where the model runs."""
         if self.engine is None or method_named(method).label == DEFAULT_METHOD:
-            return self.heatmaps.heatmap(explanation, method, cam_class, contrast)
+            return self.heatmaps.kept_heatmap(explanation, method, cam_class, contrast)
         return self.run(method_heatmap, explanation, method, cam_class, contrast)
 
     def names(self, language: str | None) -> list[str]:

@@ -366,8 +366,8 @@ class ExplainPanel:
     def _view(
         self, explanation: Explanation, cam_class: int, contrast: int | None, method: str, head: Head | None
     ) -> View:
-        cam = self.classifiers.of(head).heatmap(explanation, method, cam_class, contrast)
-        return View(explanation, cam, cam_class, contrast, method, head=head)
+        heatmap = self.classifiers.of(head).kept_heatmap(explanation, method, cam_class, contrast)
+        return View(explanation, heatmap, cam_class, contrast, method, head=head)
 
     def _heatmap_panels(self, view: View, cmap: str, alpha: float, language: str | None) -> HeatmapPanels:
         """Heatmap, cleared faithfulness line, logit decomposition (text, chart, maps) and report file."""

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from resnet import Explanation
+from resnet.core.explanation import full_size_cam
 from resnet.core.heads import Head
 from resnet.present import render
 from ui.text import legend_words, say
@@ -18,11 +19,11 @@ NO_CONTRAST = -1  # dropdown value for "no contrast class"
 
 @dataclass(frozen=True)
 class View:
-    """One session's current image and heatmap settings (kept in gr.State: under 1 MB, see
+    """One session's current image and heatmap settings (kept in gr.State: 0.6 MB, see
     ``Explanation.kept``)."""
 
     explanation: Explanation  # kept form: layer4 is the only stage it holds
-    cam: np.ndarray  # (224, 224) heatmap shown
+    heatmap: np.ndarray  # the heatmap shown, kept small: Grad-CAM's (7, 7) grid or another method's (224, 224) map
     cam_class: int
     contrast: int | None
     method: str
@@ -30,6 +31,11 @@ class View:
     road: float | None = None  # faithfulness of `cam`, once asked for
     head: Head | None = None  # the visitor's taught head whose classes are explained (None: ImageNet's)
     lab: dict | None = None  # the residual lab's numbers for cam_class, once run (JSON-ready, a few KB)
+
+    @property
+    def cam(self) -> np.ndarray:
+        """The heatmap shown over the crop, (224, 224) in [0, 1]."""
+        return full_size_cam(self.heatmap)
 
 
 def require(view: View | None, language: str | None) -> View:

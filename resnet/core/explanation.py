@@ -111,6 +111,12 @@ def upsample_cams(grids: dict[str, np.ndarray], size: tuple[int, int] = (224, 22
     return {name: _upsample(torch.tensor(grid), size).numpy() for name, grid in grids.items()}
 
 
+def full_size_cam(cam: np.ndarray, size: tuple[int, int] = (224, 224)) -> np.ndarray:
+    """A CAM over the crop from its kept form: a Grad-CAM grid (h, w) upsampled as the package does,
+    a map already of ``size`` as it is."""
+    return cam if cam.shape == size else _upsample(torch.tensor(cam), size).numpy()
+
+
 def _normalise(cam: torch.Tensor) -> torch.Tensor:
     """Min-max scale to [0, 1] the way pytorch-grad-cam's ``scale_cam_image`` does."""
     cam = cam - cam.min()

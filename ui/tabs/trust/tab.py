@@ -259,10 +259,11 @@ class TrustTab:
         """The map of what argues against the class: Grad-CAM of the negated score."""
         view = require(view, language)
         classifier = self._of(view)
-        cam = classifier.explainer.layer4_cam(view.explanation, view.cam_class, view.contrast, against=True)
+        grid = classifier.explainer.layer4_grid(view.explanation, view.cam_class, view.contrast, against=True)
+        against = replace(view, heatmap=grid)
         caption = say(language, "against", name=classifier.names(language)[view.cam_class])
-        picture = overlay_picture(classifier.names(language), view, cam, cmap, alpha, language, caption=caption)
-        return NegativeMap(replace(view, cam=cam), self.files.png(picture))
+        picture = overlay_picture(classifier.names(language), view, against.cam, cmap, alpha, language, caption=caption)
+        return NegativeMap(against, self.files.png(picture))
 
     def _overlay(self, view, cam: np.ndarray, cmap: str, language: str | None) -> Image.Image:
         return overlay_picture(self._of(view).names(language), view, cam, cmap, 0.5, language)
