@@ -64,10 +64,12 @@ async def measure(url: str, pid: int, counts: list[int]) -> list[dict]:
         await (await open_explained(browser, url)).close()  # warm-up: every code path has run once
         for n in counts:
             before = settled_mb(pid)
-            contexts = []
+            contexts, started = [], time.perf_counter()
             for start_at in range(0, n, AT_ONCE):
                 batch = range(start_at, min(n, start_at + AT_ONCE))
                 contexts += await asyncio.gather(*(open_explained(browser, url) for _ in batch))
+                took = time.perf_counter() - started
+                print(f"{len(contexts)}/{n} pages open, {took:.0f} s", file=sys.stderr, flush=True)
             opened = await asyncio.to_thread(settled_mb, pid)
             for context in contexts:
                 await context.close()
