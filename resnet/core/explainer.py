@@ -39,8 +39,8 @@ from resnet.core.explanation import (
     LogitParts,
     Prediction,
     _normalise,
-    _upsample,
     check_class,
+    full_size_cam,
 )
 from resnet.core.host import to_host, to_numpy
 from resnet.core.preprocess import crop_input, prepare_inputs
@@ -363,7 +363,7 @@ class Explainer:
     ) -> np.ndarray:
         """Grad-CAM at layer4 over the crop, (224, 224) in [0, 1], no model run: ``layer4_grid``
         upsampled and scaled again, as the grad-cam package does."""
-        return _upsample(torch.from_numpy(self.layer4_grid(explanation, cam_class, contrast, against))).numpy()
+        return full_size_cam(self.layer4_grid(explanation, cam_class, contrast, against))
 
     def check_class(self, index: int) -> int:
         """``index`` if it is a class of this model, else a clear ValueError."""

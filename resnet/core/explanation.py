@@ -55,7 +55,7 @@ class Explanation:
     @property
     def cam(self) -> np.ndarray:
         """(224, 224) float32 in [0, 1]: Grad-CAM at layer4 over ``crop`` (the grid upsampled as the package does)."""
-        return _upsample(torch.tensor(self.cam_grid)).numpy()  # a copy: the grid may be read-only (Ray)
+        return full_size_cam(self.cam_grid)
 
     @property
     def input(self) -> np.ndarray:
@@ -106,14 +106,14 @@ def _upsample(grid: torch.Tensor, size: tuple[int, int] = (224, 224)) -> torch.T
 
 
 def upsample_cams(grids: dict[str, np.ndarray], size: tuple[int, int] = (224, 224)) -> dict[str, np.ndarray]:
-    """Grad-CAM grids (h, w) to CAMs over the crop (``size``), scaled again as the package does.
-    (``torch.tensor`` copies: a grid from a Ray replica is read-only.)"""
-    return {name: _upsample(torch.tensor(grid), size).numpy() for name, grid in grids.items()}
+    """Grad-CAM grids (h, w) to CAMs over the crop (``size``), scaled again as the package does."""
+    return {name: full_size_cam(grid, size) for name, grid in grids.items()}
 
 
 def full_size_cam(cam: np.ndarray, size: tuple[int, int] = (224, 224)) -> np.ndarray:
-    """A CAM over the crop from its kept form: a Grad-CAM grid (h, w) upsampled as the package does,
-    a map already of ``size`` as it is."""
+    """A CAM over the crop from its kept form: a Grad-CAM grid (h, w) upsampled and scaled again as
+    the package does, a map already of ``size`` as it is. (``torch.tensor`` copies: a grid from a
+    Ray replica is read-only.)"""
     return cam if cam.shape == size else _upsample(torch.tensor(cam), size).numpy()
 
 
