@@ -4,7 +4,9 @@ or hangs ends its clip with a message while the server goes on."""
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import av
 import numpy as np
@@ -41,6 +43,14 @@ def workers(within_s: float = 3.0) -> int:
         if alive == 0 or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)
+
+
+def test_the_server_process_never_loads_pyav():
+    """Clips are decoded in workers: the app's own process imports no PyAV (0.1 s of every start)."""
+    code = "import sys, app; print('av' in sys.modules, 'resnet.video.workers' in sys.modules)"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]  # the workers' module is there, PyAV is not
 
 
 def test_a_worker_decodes_and_encodes_what_the_server_would(clip, tmp_path):

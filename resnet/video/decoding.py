@@ -4,6 +4,8 @@ PyAV's wheels carry FFmpeg, so no system ffmpeg is needed. A frame is the decode
 (``frame.to_ndarray(format="rgb24")``), turned upright when the stream has a rotation in its
 display matrix (phones record portrait clips that way), as photos are turned by their EXIF tag.
 This module needs no torch: the contained worker (``resnet.video.workers``) runs it alone.
+PyAV is imported where a clip is opened or written, so the server, which decodes in workers,
+never loads it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    import av
 
 MAX_SECONDS = 60.0  # longest clip explained (the page and the CLI's default)
 MAX_BYTES = 50 * 2**20  # largest file
@@ -104,6 +109,8 @@ class VideoReader:
             self.info = self._probe(container)
 
     def _open(self) -> av.container.InputContainer:
+        import av
+
         try:
             return av.open(str(self.path))
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
@@ -124,7 +131,7 @@ class VideoReader:
         if stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
         elif container.duration is not None:
-            duration = container.duration / av.time_base
+            duration = container.duration / 1_000_000  # in FFmpeg's AV_TIME_BASE units (av.time_base)
         if duration is not None and duration > self.limits.seconds + 0.5:
             raise VideoError("too_long", seconds=duration, limit=self.limits.seconds)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -187,6 +194,8 @@ class VideoReader:
 def _decoded(container, stream, codec: str, stop: Callable[[str], None]) -> Iterator[av.VideoFrame]:
     """Decoded frames. An error before the first frame is a VideoError; after it, the clip ends
     there and ``stop`` is told why."""
+    import av
+
     count = 0
     packets = container.demux(stream)
     while True:
@@ -216,7 +225,10 @@ class OverlayWriter:
     """An H.264 MP4 that plays in browsers (yuv420p, moov atom first), one picture per frame."""
 
     def __init__(self, path: str | os.PathLike, fps: float):
+        import av
+
         self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
+        self._video_frame = av.VideoFrame
         self._stream = self._container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         self._stream.pix_fmt = "yuv420p"
         self._stream.options = {"crf": "23", "preset": "veryfast"}
@@ -229,7 +241,7 @@ class OverlayWriter:
             self._started = True
         if picture.size != (self._stream.width, self._stream.height):
             picture = picture.crop((0, 0, self._stream.width, self._stream.height))
-        for packet in self._stream.encode(av.VideoFrame.from_image(picture.convert("RGB"))):
+        for packet in self._stream.encode(self._video_frame.from_image(picture.convert("RGB"))):
             self._container.mux(packet)
         self.frames += 1
 

@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image
 
@@ -106,6 +105,8 @@ def _receive_pixels(connection: Connection, shape: tuple[int, ...]) -> np.ndarra
 def _warm_up() -> None:
     """Encode and decode a tiny H.264 clip in memory: a fresh process's first frames cost 5-15 ms
     each (FFmpeg's and PyAV's first calls); a spare worker pays that while it waits for a job."""
+    import av
+
     with contextlib.suppress(Exception):  # only a head start: a worker works without it
         clip = io.BytesIO()
         with av.open(clip, "w", format="mp4") as container:
