@@ -8,6 +8,7 @@ taught head's classes keep the names the visitor gave them.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from resnet import Explainer, Explanation
@@ -111,8 +112,16 @@ class Classifiers:
         self.shared = Classifier(explainer, heatmaps, explainer.weights.categories, None, engine)
         self._heads = HeadCache(self._classifier, keep)
         # Hashed now, while the weights are within reach (on a ZeroGPU Space they are not, outside
-        # GPU calls, once the app has launched): every head is checked against it.
-        self.backbone = backbone_sha256(explainer.model)
+        # GPU calls, once the app has launched): every head is checked against it. The hash runs
+        # while the page is built (hashlib lets go of the GIL); the Teach tab waits for it when wired.
+        hashing = ThreadPoolExecutor(1, thread_name_prefix="backbone-sha256")
+        self._backbone = hashing.submit(backbone_sha256, explainer.model)
+        hashing.shutdown(wait=False)  # the thread ends with the hash
+
+    @property
+    def backbone(self) -> str:
+        """sha256 of the shared model's backbone (``resnet.core.heads.backbone_sha256``)."""
+        return self._backbone.result()
 
     def of(self, head: Head | None) -> Classifier:
         """The shared classifier, or the one of ``head`` (built on first use, the last few kept)."""

@@ -46,7 +46,7 @@ def backbone_sha256(model: nn.Module) -> str:
             continue
         value = tensor.detach().cpu().contiguous()
         digest.update(f"{name}:{value.dtype}:{tuple(value.shape)};".encode())
-        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy())  # hashed in place, not copied
     return digest.hexdigest()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,8 +170,10 @@ def _offline() -> bool:
 
 def _from_file(path: Path, device: torch.device, expected: str | None = None) -> LoadedWeights:
     """Load a local checkpoint; ``expected`` is the enum name when it came from the hub cache."""
-    digest = sha256_of(path)
-    model = build_model(read_state_dict(path), str(path))
+    with ThreadPoolExecutor(1) as hashing:  # hashlib lets go of the GIL: the file is hashed while it loads
+        digest = hashing.submit(sha256_of, path)
+        model = build_model(read_state_dict(path), str(path))
+        digest = digest.result()
     name = known_weights_name(digest) or "custom"
     warning = None
     if expected and name != expected:

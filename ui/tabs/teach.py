@@ -96,6 +96,7 @@ class TeachTab:
             )
 
     def wire(self, shared) -> None:
+        self.classifiers.backbone  # noqa: B018 (hashed in the background: done before the app launches)
         state, head = self.teach_state, shared.teach_head
         adding = [state, self.teach_class, self.teach_photos]
         shared.event(self.teach_add.click, self.add_photos, adding, TeachClasses, self, gpu=True)
