@@ -98,6 +98,14 @@ def test_page_names_the_weights(server, weights):
     assert "Warning" not in config
 
 
+def test_the_server_sends_no_telemetry(served):
+    """Visitors are often students: the app reports nothing to Gradio's analytics (nor checks for
+    Gradio updates) while it starts or serves."""
+    demo, url = served
+    assert demo.analytics_enabled is False
+    assert get_json(f"{url}/config")["analytics_enabled"] is False
+
+
 def test_untrained_weights_get_a_prominent_warning():
     banner = weights_banner(Explainer(load_weights("random", device="cpu")))
     assert "⚠️ Warning:" in banner and "meaningless" in banner and "UNTRAINED" in banner

@@ -101,7 +101,7 @@ def build_demo(
             computes everything here.
     """
     tabs = Tabs(explainer, forward_seconds, max_batch, ScratchFiles(), engine)
-    with made_at_launch(), gr.Blocks(title="ResNet50 Explainer", delete_cache=cache) as demo:
+    with made_at_launch(), gr.Blocks(title="ResNet50 Explainer", delete_cache=cache, analytics_enabled=False) as demo:
         shared = Shared(on_gpu, forward_seconds)
         tabs.api.build()
         gr.Markdown(text("intro"))
@@ -163,17 +163,14 @@ def _wire_tab_selection(shared: Shared, tabs: Tabs, places: dict) -> None:
     learn_inner = gr.State(True)  # the Learn tab is its group's selected tab (the first, at the start)
     for tab in inner.children:
         is_learn = tab.id == LearnTab.ID
-        chosen = tab.select(_both(is_learn), None, [learn_inner, shared.learn_open], api_visibility="private")
+        both = lambda shown=is_learn: (shown, shown)  # noqa: E731
+        chosen = tab.select(both, None, [learn_inner, shared.learn_open], api_visibility="private")
         tabs.learn.lessons_on(shared, chosen.then)
     for group in outer.children:
         shown = _learn_shown if group.id == learn_group else (lambda _learn_is_selected: False)
         opened = group.select(shown, learn_inner, shared.learn_open, api_visibility="private")
         if group.id == learn_group:
             tabs.learn.lessons_on(shared, opened.then)
-
-
-def _both(value: bool):
-    return lambda: (value, value)
 
 
 def _learn_shown(learn_is_selected: bool) -> bool:
@@ -196,5 +193,6 @@ def launch(demo: gr.Blocks, host: str, port: int, queue_size: int = QUEUE_SIZE, 
         theme=accessibility.THEME,
         js=accessibility.ACCESSIBILITY_JS,
         i18n=I18N,
+        _frontend=False,  # no check that the page renders on localhost before serving (0.3 s at start)
         **kwargs,
     )
