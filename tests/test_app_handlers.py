@@ -163,7 +163,7 @@ def test_a_page_keeps_under_a_megabyte_and_loses_no_panel(tab, stages, features,
     assert set(view.explanation.stages) == {"layer4"}
     full = explainer.explain(load_image(photos[2]), all_stages=True, blocks=True)
     assert np.array_equal(view.explanation.input, full.input)
-    np.testing.assert_allclose(view.explanation.stages["layer4"], full.stages["layer4"], atol=1e-5)
+    np.testing.assert_allclose(view.explanation.layer4, full.stages["layer4"], atol=1e-5)
     for name, cam in full.stage_cams.items():
         np.testing.assert_allclose(upsample_cams(view.stage_grids)[name], cam, atol=1e-5)
     # The feature maps (channels / colour scale controls) are remade with one forward pass.

@@ -13,7 +13,7 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from resnet import STAGES, load_image, model_input
-from resnet.core.explanation import upsample_cams
+from resnet.core.explanation import SparseMaps, upsample_cams
 from resnet.core.host import to_host
 
 
@@ -105,6 +105,11 @@ def test_the_kept_form_remakes_what_it_drops(explainer, images):
     full = explainer.explain(images[3], all_stages=True, blocks=True)
     kept = full.kept()
     assert set(kept.stages) == {"layer4"} and len(pickle.dumps(kept)) < 1_000_000
+    # layer4 kept sparse: the same values, bit for bit, in the bytes of its non-zero ones and a bit each
+    layer4 = full.stages["layer4"]
+    assert np.array_equal(kept.layer4, layer4) and kept.layer4.dtype == np.float32
+    packed = kept.stages["layer4"]
+    assert packed.values.nbytes + packed.nonzero.nbytes == 4 * np.count_nonzero(layer4) + layer4.size // 8
     assert len(pickle.dumps(full)) > 6_500_000  # every stage's activations
     remade = explainer.activations(kept)
     assert tuple(remade) == STAGES
@@ -115,6 +120,15 @@ def test_the_kept_form_remakes_what_it_drops(explainer, images):
     for name, cam in full.stage_cams.items():
         assert grids[name].shape == full.stages[name].shape[1:]
         np.testing.assert_allclose(upsample_cams(grids)[name], cam, atol=1e-5, err_msg=name)
+
+
+def test_sparse_maps_give_back_every_value():
+    rng = np.random.default_rng(0)
+    maps = np.maximum(rng.normal(size=(5, 3, 7)), 0).astype(np.float32)  # 105 values: not a whole byte of bits
+    maps[0, 0, :3] = [np.inf, np.nan, -2.5]  # whatever the values, they come back
+    back = SparseMaps.of(maps).dense()
+    assert back.shape == maps.shape and np.array_equal(back, maps, equal_nan=True)
+    assert np.array_equal(SparseMaps.of(np.zeros((2, 2), np.float32)).dense(), np.zeros((2, 2)))
 
 
 def test_no_hooks_remain_and_no_grad_state(explainer, images):

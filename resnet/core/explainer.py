@@ -332,9 +332,7 @@ class Explainer:
         mean of the gradient, which for avgpool + fc is ``direction / (h*w)``.
         """
         with torch.inference_mode():
-            layer4 = (
-                explanation if isinstance(explanation, torch.Tensor) else torch.from_numpy(explanation.stages["layer4"])
-            )
+            layer4 = explanation if isinstance(explanation, torch.Tensor) else torch.from_numpy(explanation.layer4)
             layer4 = layer4.detach().float().cpu()  # (2048, h, w): the host copy of fc, no model run
             _, h, w = layer4.shape
             direction = self.class_direction(cam_class, contrast) / (h * w)
@@ -372,7 +370,7 @@ class Explainer:
     def logit_parts(self, explanation: Explanation, cam_class: int) -> LogitParts:
         """Split the class's logit into per-channel contributions of the pooled layer4 features."""
         index = self.check_class(cam_class)
-        pooled = torch.from_numpy(explanation.stages["layer4"]).float().mean(dim=(1, 2))  # (2048,)
+        pooled = torch.from_numpy(explanation.layer4).float().mean(dim=(1, 2))  # (2048,)
         contributions = (self.fc_weight[index] * pooled).numpy()
         bias = float(self.fc_bias[index])
         return LogitParts(cam_class, float(explanation.logits[cam_class]), bias, contributions)

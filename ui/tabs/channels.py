@@ -120,7 +120,7 @@ class ChannelsTab:
         yield BehindShown(
             say(language, "behind_wait", count=BEHIND, name=name, seconds=duration(language, seconds)), []
         )
-        layer4 = view.explanation.stages["layer4"]  # (2048, 7, 7)
+        layer4 = view.explanation.layer4  # (2048, 7, 7)
         found = self.classifier.run(behind_answer, layer4, view.cam_class, BEHIND)
         pictures = []
         for item in found:

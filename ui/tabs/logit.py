@@ -36,7 +36,7 @@ def logit_panel(files: ScratchFiles, classifier, view, language) -> tuple[LogitP
             "effect": [LOGIT_SERIES[b.effect] for b in bars],
         }
     )
-    layer4 = view.explanation.stages["layer4"]  # (2048, 7, 7)
+    layer4 = view.explanation.layer4  # (2048, 7, 7)
     maps = files.pngs(
         [
             (
