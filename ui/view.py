@@ -19,7 +19,7 @@ NO_CONTRAST = -1  # dropdown value for "no contrast class"
 
 @dataclass(frozen=True)
 class View:
-    """One session's current image and heatmap settings (kept in gr.State: 0.6 MB, see
+    """One session's current image and heatmap settings (kept in gr.State: 0.5 MB, see
     ``Explanation.kept``)."""
 
     explanation: Explanation  # kept form: layer4 is the only stage it holds
